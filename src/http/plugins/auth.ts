@@ -1,0 +1,96 @@
+import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
+import fp from 'fastify-plugin';
+import { errors } from '../../errors.js';
+import type { KeyRing, Principal } from '../../service/keys.js';
+import { DASHBOARD_PAGES } from '../routes/web.js';
+
+/** Who may call a route: anyone (`public`), any API key (`inference`), or an admin key. */
+export type RouteScope = 'public' | 'inference' | 'admin';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Who may call this route when API keys are configured. @defaultValue inference (or the table in auth.ts) */
+    scope?: RouteScope;
+  }
+  interface FastifyRequest {
+    /** The API key this request presented (undefined when auth is off or the route is public). */
+    principal?: Principal;
+  }
+}
+
+/**
+ * Scopes of routes that do not declare one in their `config.scope`, by method and URL prefix
+ * (`*` any method). Everything not listed needs an `inference` key. Public: health checks, the API
+ * description and the dashboard's static files (the JSON they read needs a key like any client).
+ */
+const SCOPE_TABLE: ReadonlyArray<readonly [method: string, prefix: string, exact: boolean, scope: RouteScope]> = [
+  ['GET', '/healthz', true, 'public'],
+  ['GET', '/health', true, 'public'],
+  ['GET', '/openapi.json', true, 'public'],
+  ['*', '/docs', false, 'public'],
+  ['GET', '/assets/', false, 'public'],
+  ...DASHBOARD_PAGES.map((page) => ['GET', page, true, 'public'] as const),
+  ['GET', '/metrics', true, 'admin'],
+  ['POST', '/v1/models/', false, 'admin'], // load (and pull, where a route offers it)
+  ['POST', '/v1/system/evict/', false, 'admin'],
+  ['PUT', '/v1/cameras/', false, 'admin'],
+  ['DELETE', '/v1/cameras/', false, 'admin'],
+  ['*', '/v1/keys', false, 'admin'],
+  ['*', '/admin/', false, 'admin'],
+];
+
+/** The scope a route gets from {@link SCOPE_TABLE} when it declares none. */
+export function tableScope(method: string, url: string): RouteScope {
+  const m = method === 'HEAD' ? 'GET' : method;
+  for (const [method, prefix, exact, scope] of SCOPE_TABLE) {
+    if (method !== '*' && method !== m) continue;
+    if (exact ? url === prefix : url.startsWith(prefix)) return scope;
+  }
+  return 'inference';
+}
+
+/** The key a request presents: `Authorization: Bearer <key>` or `x-api-key: <key>`. */
+function presentedKey(request: FastifyRequest): string | undefined {
+  const auth = request.headers.authorization;
+  if (typeof auth === 'string') {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(auth);
+    return match?.[1];
+  }
+  const header = request.headers['x-api-key'];
+  return typeof header === 'string' && header !== '' ? header : undefined;
+}
+
+/**
+ * The owner of a request, for what it creates (async jobs, stored files) and what it may read: an
+ * `inference` key's id. Undefined — unowned, reading everything — for an admin key and with auth
+ * off; unowned records are visible to admins only once keys are on. Another owner's record is
+ * answered 404, as if it did not exist.
+ */
+export function ownerOf(request: FastifyRequest): string | undefined {
+  return request.principal && request.principal.scope !== 'admin' ? request.principal.id : undefined;
+}
+
+/**
+ * API keys: with none configured every route is open (and the server binds to loopback only, see
+ * `argus.ts`); with keys, each route needs a key of its scope. A bad or missing key is 401, a key
+ * of the wrong scope 403. Must be registered before the routes (it sets their scope in onRoute).
+ */
+export const authPlugin = fp(async (app: FastifyInstance, { keys }: { keys: KeyRing }) => {
+  app.addHook('onRoute', (route: RouteOptions) => {
+    if (route.config?.scope) return;
+    const method = Array.isArray(route.method) ? route.method[0] : route.method;
+    route.config = { ...route.config, scope: tableScope(method, route.url) };
+  });
+  app.addHook('onRequest', async (request) => {
+    if (!keys.enabled) return;
+    // An unknown route has no config: it needs a key like any API route, so it reveals nothing.
+    const scope = request.routeOptions.config?.scope ?? 'inference';
+    if (scope === 'public') return;
+    const presented = presentedKey(request);
+    if (!presented) throw errors.unauthorized('This route needs an API key.');
+    const principal = keys.authenticate(presented);
+    if (!principal) throw errors.unauthorized('The API key is not valid.');
+    if (scope === 'admin' && principal.scope !== 'admin') throw errors.forbidden(principal.scope, scope);
+    request.principal = principal;
+  });
+}, { name: 'argus-auth' });

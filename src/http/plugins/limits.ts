@@ -1,0 +1,114 @@
+import rateLimit from '@fastify/rate-limit';
+import underPressure from '@fastify/under-pressure';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import ipaddr from 'ipaddr.js';
+import { errors } from '../../errors.js';
+
+export interface LimitsOptions {
+  /** Requests per minute per key (per address for anonymous clients off loopback); 0 = off. */
+  perMinute: number;
+  /** Requests in flight per API key; 0 = no cap. */
+  concurrentPerKey: number;
+  /** Event-loop delay (ms) beyond which non-public routes answer 503; 0 = off. */
+  maxEventLoopDelayMs: number;
+  /** Longest a request body may take to arrive before a 408 and a closed connection. */
+  bodyTimeoutMs: number;
+  /** Called for every request refused by a limit (metrics). */
+  onLimited?: (kind: 'rate' | 'concurrency' | 'pressure' | 'slow_body') => void;
+}
+
+function isLoopback(ip: string): boolean {
+  try {
+    const address = ipaddr.process(ip);
+    return address.range() === 'loopback';
+  } catch {
+    return false;
+  }
+}
+
+const SAMPLE_INTERVAL_MS = 1_000;
+
+const publicRoute = (request: FastifyRequest) => request.routeOptions.config?.scope === 'public';
+
+/**
+ * Per-client limits: a request rate per API key (@fastify/rate-limit, 429 + Retry-After), a cap on
+ * one key's requests in flight (429), and overload shedding (@fastify/under-pressure: 503 +
+ * Retry-After when the event loop lags). Public routes (health) are never limited, so a load
+ * balancer still sees the node while it sheds load. Without API keys, loopback clients are not
+ * rate limited: they are the machine's own users. Register after the auth plugin and before routes.
+ */
+export const limitsPlugin = fp(async (app: FastifyInstance, options: LimitsOptions) => {
+  // Slowloris: a body trickling in holds a socket and a parser. Node's own requestTimeout does not
+  // fire once the request has reached its handler (measured on Node 20: a body dripping one byte
+  // per 200 ms was never cut off), so each request with an unfinished body gets its own deadline.
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.raw.complete) return;
+    const timer = setTimeout(() => {
+      if (request.raw.complete) return;
+      options.onLimited?.('slow_body');
+      const socket = request.raw.socket;
+      if (!reply.raw.headersSent) {
+        const body = JSON.stringify({ error: errors.requestTimeout(options.bodyTimeoutMs).toJSON() });
+        reply.raw.writeHead(408, { 'content-type': 'application/json; charset=utf-8', connection: 'close', 'content-length': Buffer.byteLength(body) });
+        reply.raw.end(body, () => socket.destroy());
+      } else {
+        socket.destroy();
+      }
+    }, options.bodyTimeoutMs);
+    timer.unref();
+    reply.raw.once('close', () => clearTimeout(timer));
+    request.raw.once('end', () => clearTimeout(timer));
+  });
+
+  if (options.perMinute > 0) {
+    await app.register(rateLimit, {
+      max: options.perMinute,
+      timeWindow: 60_000,
+      keyGenerator: (request) => request.principal?.id ?? `ip:${request.ip}`,
+      allowList: (request) => publicRoute(request) || (!request.principal && isLoopback(request.ip)),
+      onExceeded: () => options.onLimited?.('rate'),
+      errorResponseBuilder: (_request, context) => errors.rateLimited(context.max, Math.max(1, Math.ceil(context.ttl / 1000))),
+    });
+  }
+
+  if (options.concurrentPerKey > 0) {
+    const inFlight = new Map<string, number>();
+    app.addHook('onRequest', async (request, reply) => {
+      const key = request.principal?.id;
+      if (!key) return;
+      const now = inFlight.get(key) ?? 0;
+      if (now >= options.concurrentPerKey) {
+        options.onLimited?.('concurrency');
+        throw errors.tooManyInFlight(options.concurrentPerKey);
+      }
+      inFlight.set(key, now + 1);
+      // 'close' fires once however the exchange ends: answered, failed or abandoned by the client.
+      reply.raw.once('close', () => {
+        const left = (inFlight.get(key) ?? 1) - 1;
+        if (left <= 0) inFlight.delete(key);
+        else inFlight.set(key, left);
+      });
+    });
+  }
+
+  if (options.maxEventLoopDelayMs > 0) {
+    // Building the app (schema compilation, migrations) blocks the loop for seconds, and the
+    // first samples would count that as load: the check is armed two sample periods after ready.
+    let armed = false;
+    app.addHook('onReady', async () => {
+      setTimeout(() => (armed = true), 2 * SAMPLE_INTERVAL_MS).unref();
+    });
+    await app.register(underPressure, {
+      sampleInterval: SAMPLE_INTERVAL_MS,
+      maxEventLoopDelay: options.maxEventLoopDelayMs,
+      retryAfter: 5,
+      // Health and metrics stay answered: shedding them would make a busy node look dead.
+      pressureHandler: async (request, _reply, type, value) => {
+        if (!armed || publicRoute(request) || request.url === '/metrics') return;
+        options.onLimited?.('pressure');
+        throw errors.overloaded(`Argus is overloaded (${type}: ${typeof value === 'number' ? Math.round(value) : value}).`, 5);
+      },
+    });
+  }
+}, { name: 'argus-limits', dependencies: ['argus-auth'] });

@@ -1,0 +1,75 @@
+import type { FastifyPluginAsync } from 'fastify';
+import Type from 'typebox';
+import type { SystemService } from '../../../service/system.js';
+import { errorResponses } from '../../schemas.js';
+
+const WorkerInfo = Type.Object({
+  pid: Type.Optional(Type.Integer()),
+  model: Type.String(),
+  models: Type.Array(Type.String()),
+  state: Type.String({ description: 'starting | idle | busy | stopping | exited' }),
+  busy: Type.Boolean(),
+  rss_mb: Type.Number({ description: 'Resident memory now, MiB (read from /proc).' }),
+  requests: Type.Integer({ description: 'Requests served.' }),
+  uptime_s: Type.Integer(),
+  idle_s: Type.Integer(),
+  provider: Type.Optional(Type.String({ description: 'Execution provider the session really got.' })),
+  fallback_reason: Type.Optional(Type.String({ description: 'Why it is not on the configured provider.' })),
+  node: Type.Optional(Type.String({ description: 'Worker node it runs on (distributed mode).' })),
+  host: Type.Optional(Type.String()),
+});
+
+const ModelInfo = Type.Object({
+  alias: Type.String(),
+  state: Type.String(),
+  workers: Type.Integer(),
+  queued: Type.Integer(),
+  pinned: Type.Boolean(),
+  rss_mb: Type.Number(),
+  loads: Type.Integer({ description: 'Workers spawned for it so far.' }),
+  sha256: Type.Optional(Type.String()),
+  provider: Type.Optional(Type.String()),
+  last_error: Type.Optional(Type.String()),
+  last_used_s: Type.Optional(Type.Integer()),
+});
+
+const StatusResponse = Type.Object({
+  memory: Type.Object({
+    total_mb: Type.Number(),
+    free_mb: Type.Number({ description: 'Available memory (MemAvailable).' }),
+    budget_mb: Type.Number({ description: 'ARGUS_MEMORY_BUDGET_MB for all model workers together.' }),
+    used_by_workers_mb: Type.Number(),
+    api_rss_mb: Type.Number(),
+  }),
+  workers: Type.Array(WorkerInfo),
+  models: Type.Array(ModelInfo),
+  jobs: Type.Object({ queued: Type.Integer(), running: Type.Integer(), succeeded: Type.Integer(), failed: Type.Integer() }),
+  uptime_s: Type.Integer(),
+});
+
+const EvictResponse = Type.Object({
+  alias: Type.String(),
+  stopped: Type.Integer({ description: 'Worker processes stopped.' }),
+  freed_mb: Type.Number({ description: 'Their resident memory, now returned to the machine.' }),
+});
+
+export const systemRoutes: FastifyPluginAsync<{ system: SystemService }> = async (app, { system }) => {
+  app.get('/system/status', {
+    schema: { tags: ['system'], summary: 'Memory, workers and models', response: { 200: StatusResponse } },
+  }, async () => system.status());
+
+  app.post('/system/evict/:alias', {
+    schema: {
+      tags: ['system'],
+      summary: "Stop a model's workers now",
+      description: 'Answers 409 while the model is busy, unless force=true (its running requests then fail with 503).',
+      params: Type.Object({ alias: Type.String({ maxLength: 100 }) }),
+      querystring: Type.Object({ force: Type.Boolean({ default: false }) }),
+      response: { 200: EvictResponse, ...errorResponses },
+    },
+  }, async (request) => {
+    const { alias } = request.params as { alias: string };
+    const { force } = request.query as { force: boolean };
+    return system.evict(alias, force);
+  });
+};

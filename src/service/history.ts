@@ -1,0 +1,155 @@
+import type { Logger } from 'pino';
+import { errors } from '../errors.js';
+import type { JobQueue, JobRecord } from '../jobs/types.js';
+import type { HistoryEntry, HistoryFacets, HistoryFilter, HistoryPage, HistoryStore, HistorySummary, NewHistoryEntry } from '../store/history.js';
+import { makeThumbnails, type Thumbnails } from '../vision/thumbnail.js';
+import { summarise } from './history-summary.js';
+import type { FinishedRequest, InferenceService } from './inference.js';
+
+/** What the dashboard's live feed carries from this service. */
+export type ActivityEvent =
+  | { type: 'job'; job: JobRecord }
+  | { type: 'history'; entry: HistorySummary };
+
+export interface HistoryServiceDeps {
+  service: InferenceService;
+  queue: JobQueue;
+  store: HistoryStore;
+  log: Logger;
+  /** Entries kept (the newest); 0 records nothing. */
+  size: number;
+  /** Images larger than this (by header) get no thumbnails. */
+  maxPixels: number;
+}
+
+/** A result (or params) whose JSON is larger than this is not kept; the entry says so. Generated images are the usual case. */
+const MAX_KEPT_JSON = 1024 * 1024;
+/** Thumbnails waiting beyond this are skipped (the entry is kept without images) so a burst cannot queue unbounded work. */
+const MAX_BACKLOG = 32;
+
+const jsonSize = (value: unknown) => (value === undefined ? 0 : JSON.stringify(value).length);
+
+/**
+ * The result history behind the dashboard: every finished request and job, newest first, with a
+ * preview of its image so the result can be redrawn. It listens to the inference service's
+ * `onResult`; failed synchronous requests are not kept (their caller already has the error),
+ * failed jobs are. Thumbnails are made off the request path, one at a time (sharp runs on the
+ * libuv pool), and the store is trimmed to `size` after each insert.
+ */
+export class HistoryService {
+  private readonly listeners = new Set<(event: ActivityEvent) => void>();
+  private chain: Promise<void> = Promise.resolve();
+  private backlog = 0;
+  private lastBacklogWarning = 0;
+
+  constructor(private readonly deps: HistoryServiceDeps) {
+    if (deps.size > 0) deps.service.onResult((finished) => this.enqueue(finished));
+    deps.queue.watch?.((job) => this.emit({ type: 'job', job }));
+  }
+
+  /** Whether job state changes are pushed live (the embedded queue), or not available (distributed mode). */
+  get liveJobs(): boolean {
+    return this.deps.queue.watch !== undefined;
+  }
+
+  /** Whether results are being recorded (historySize > 0). */
+  get enabled(): boolean {
+    return this.deps.size > 0;
+  }
+
+  /** Subscribes to new history entries and job state changes; returns the unsubscribe function. */
+  watch(listener: (event: ActivityEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  list(filter: HistoryFilter): Promise<HistoryPage> {
+    return this.deps.store.list(filter);
+  }
+
+  facets(): Promise<HistoryFacets> {
+    return this.deps.store.facets();
+  }
+
+  async get(id: string): Promise<HistoryEntry> {
+    const entry = await this.deps.store.get(id);
+    if (!entry) throw errors.historyNotFound(id);
+    return entry;
+  }
+
+  async image(id: string, which: 'thumbnail' | 'preview'): Promise<Uint8Array> {
+    const bytes = await this.deps.store.image(id, which);
+    if (!bytes) throw errors.historyNotFound(id, which);
+    return bytes;
+  }
+
+  async delete(id: string): Promise<void> {
+    if (!(await this.deps.store.delete(id))) throw errors.historyNotFound(id);
+  }
+
+  /** Resolves once every result handed over so far has been written (tests, shutdown). */
+  idle(): Promise<void> {
+    return this.chain;
+  }
+
+  private emit(event: ActivityEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.deps.log.error({ err: error }, 'history listener failed');
+      }
+    }
+  }
+
+  private enqueue(finished: FinishedRequest): void {
+    if (!finished.id || (finished.kind === 'sync' && finished.error)) return;
+    const withImage = finished.image !== undefined && this.backlog < MAX_BACKLOG;
+    if (finished.image && !withImage && Date.now() - this.lastBacklogWarning > 60_000) {
+      this.lastBacklogWarning = Date.now();
+      this.deps.log.warn({ backlog: this.backlog }, 'history: thumbnails are falling behind; recording results without previews for now');
+    }
+    this.backlog++;
+    this.chain = this.chain
+      .then(() => this.record(finished, withImage))
+      .catch((error: unknown) => this.deps.log.error({ err: error, id: finished.id }, 'history: could not record a result'))
+      .finally(() => this.backlog--);
+  }
+
+  private async record(finished: FinishedRequest, withImage: boolean): Promise<void> {
+    let images: Thumbnails | undefined;
+    if (withImage && finished.image) {
+      images = await makeThumbnails(finished.image.bytes, { maxPixels: this.deps.maxPixels }).catch((error: unknown) => {
+        this.deps.log.warn({ err: error, id: finished.id }, 'history: no preview for this image');
+        return undefined;
+      });
+    }
+    const { result, error } = finished;
+    const keepResult = jsonSize(result) <= MAX_KEPT_JSON;
+    const { labels, summary } = summarise(result);
+    const entry: NewHistoryEntry = {
+      id: finished.id!,
+      kind: finished.kind,
+      task: finished.task,
+      model: result?.model?.alias ?? finished.model ?? '',
+      status: error ? 'failed' : 'succeeded',
+      labels,
+      summary: error ? error.message : summary,
+      params: jsonSize(finished.params) <= MAX_KEPT_JSON ? finished.params : undefined,
+      result: keepResult ? result : undefined,
+      result_omitted: !keepResult,
+      error,
+      text: finished.text,
+      width: images?.width,
+      height: images?.height,
+      total_ms: result?.timings?.total_ms,
+      thumbnail: images?.thumbnail,
+      preview: images?.preview,
+      created_at: Date.now(),
+    };
+    await this.deps.store.add(entry);
+    await this.deps.store.trim(this.deps.size);
+    const { thumbnail: _t, preview: _p, params: _params, result: _r, ...rest } = entry;
+    this.emit({ type: 'history', entry: { ...rest, has_thumbnail: images !== undefined, has_preview: images !== undefined } });
+  }
+}

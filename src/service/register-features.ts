@@ -1,0 +1,26 @@
+import { PostgresVectorStore } from '../store/postgres/vectors.js';
+import { SqliteVectorStore } from '../store/vectors.js';
+import { registerFaceCompareTask } from './face-compare.js';
+import type { FeatureDeps } from './features.js';
+import { registerSceneTasks, type SceneService } from './scene.js';
+import { registerSearch, type SearchService } from './search.js';
+import { registerVisionAnalyzeTasks } from './vision-analyze.js';
+
+export interface Features {
+  scene: SceneService;
+  search: SearchService;
+}
+
+/**
+ * Registers every composite task and result hook on a node's inference service. API nodes and
+ * worker nodes both call this, so a composite job (analyze, face-compare, search, …) runs the
+ * same wherever it is picked up; with PostgreSQL the state they keep (cameras, vectors) is shared.
+ */
+export function registerFeatures(deps: FeatureDeps): Features {
+  const scene = registerSceneTasks(deps);
+  registerVisionAnalyzeTasks(deps);
+  registerFaceCompareTask(deps);
+  const store = deps.pg ? new PostgresVectorStore(deps.pg) : new SqliteVectorStore(deps.db);
+  const search = registerSearch({ service: deps.service, config: deps.config, log: deps.log, store });
+  return { scene, search };
+}

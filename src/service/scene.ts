@@ -1,0 +1,251 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { extname, join, resolve } from 'node:path';
+import Type from 'typebox';
+import { ArgusError, errors } from '../errors.js';
+import type { JobRecord } from '../jobs/types.js';
+import { CameraRegistry } from '../scene/cameras.js';
+import { Channels, type Listener } from '../scene/channels.js';
+import { motionRuleNames, type CompiledCamera } from '../scene/config.js';
+import { describeFrame } from '../scene/describe.js';
+import { checkFfmpeg, ffmpegTools, probeVideo, type FfmpegStatus, type FfmpegTools, type VideoSource } from '../scene/ffmpeg.js';
+import { loadPipelineFile } from '../scene/pipeline-file.js';
+import { evaluateFrame, locate, priorityOf, riskOf, type Detected } from '../scene/rules.js';
+import { StreamSupervisor, type LiveStream } from '../scene/streams.js';
+import { analyzeVideo, type FrameDetection } from '../scene/video.js';
+import { SqliteCameraStore } from '../store/cameras.js';
+import { PostgresCameraStore } from '../store/postgres/cameras.js';
+import type { FeatureDeps } from './features.js';
+import type { CompositeCall, CompositeTask, ImageInput, InferenceService, TaskResult } from './inference.js';
+
+const InlineCamera = Type.Object({}, { additionalProperties: true, description: 'A camera config sent with the request (not stored).' });
+const CameraChoice = {
+  camera_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'A camera defined in the pipeline config file or with PUT /v1/cameras/{id}.' })),
+  camera: Type.Optional(InlineCamera),
+};
+
+/** Parameters of the `analyze` task: which camera (by id, or inline). */
+export const AnalyzeParams = Type.Object(CameraChoice, { additionalProperties: false });
+
+/** Parameters of the `video-analyze` task; its text input is the source (a URL, or an upload's key). */
+export const VideoParams = Type.Object(
+  {
+    ...CameraChoice,
+    fps: Type.Number({ exclusiveMinimum: 0, maximum: 60, default: 5, description: 'Frames per second to sample (capped at the video\'s own rate).' }),
+    max_duration_s: Type.Number({ exclusiveMinimum: 0, maximum: 86_400, default: 600, description: 'Analyse at most this many seconds (a live URL never ends by itself).' }),
+    channel: Type.Optional(Type.String({ maxLength: 64, description: 'Set by POST /v1/video/analyze to stream progress; not for clients.' })),
+  },
+  { additionalProperties: false },
+);
+
+type CameraParams = { camera_id?: string; camera?: Record<string, unknown> };
+type VideoParamsT = CameraParams & { fps: number; max_duration_s: number; channel?: string };
+
+const UPLOAD_KEY = /^upload:([0-9a-f-]{36}\.[a-z0-9]{1,8})$/;
+const URL_SOURCE = /^(rtsps?|https?):\/\/[^\s]+$/i;
+const round2 = (v: number) => Math.round(v * 100) / 100;
+
+/** A video to analyse: an uploaded file or a URL, with the task's parameters. */
+export interface VideoRequest {
+  upload?: ImageInput;
+  url?: string;
+  params: Record<string, unknown>;
+}
+
+/**
+ * Scene analysis for CCTV and drone frames: cameras (homography, zones, rules), the `analyze`
+ * and `video-analyze` composite tasks, and live streams. Every frame is detected through the one
+ * inference service, so sync requests, jobs and the CLI share the same path.
+ */
+export class SceneService {
+  readonly cameras: CameraRegistry;
+  readonly streams: StreamSupervisor;
+  readonly channels = new Channels();
+  private readonly tools: FfmpegTools;
+  private ffmpeg?: FfmpegStatus;
+  private readonly ffmpegCheck: Promise<FfmpegStatus>;
+  private readonly videosDir: string;
+
+  constructor(private readonly deps: FeatureDeps) {
+    const { config, log, db, pg } = deps;
+    const file = config.pipelineConfig ? loadPipelineFile(resolve(config.pipelineConfig)) : undefined;
+    if (file) log.info({ file: file.path, cameras: [...file.cameras.keys()] }, `scene: ${file.cameras.size} cameras from ${file.path}`);
+    // Distributed: every node reads the same cameras from PostgreSQL; embedded: the local SQLite.
+    this.cameras = new CameraRegistry(pg ? new PostgresCameraStore(pg) : new SqliteCameraStore(db), file);
+    this.tools = ffmpegTools(config.ffmpegPath);
+    this.videosDir = join(config.dataDir, 'videos');
+    this.ffmpegCheck = checkFfmpeg(this.tools).then((status) => {
+      this.ffmpeg = status;
+      if (!status.available) log.warn(this.notices()[0]);
+      return status;
+    });
+    this.streams = new StreamSupervisor(
+      { tools: this.tools, log, detect: (camera, frame) => this.detectFrame(camera, frame, (request) => deps.service.run(request)) },
+      config.maxStreams,
+    );
+  }
+
+  /** What /healthz should say about scene analysis: ffmpeg missing means no video and no streams. */
+  notices(): string[] {
+    if (!this.ffmpeg || this.ffmpeg.available) return [];
+    return [`Video analysis and live streams are off: ffmpeg could not be run as '${this.tools.ffmpeg}' (${this.ffmpeg.reason}). Install it (Debian/Ubuntu: apt-get install ffmpeg) or set ARGUS_FFMPEG_PATH.`];
+  }
+
+  /** Throws a 503 that says how to install ffmpeg when it is missing. */
+  async requireFfmpeg(): Promise<void> {
+    const status = await this.ffmpegCheck;
+    if (!status.available) throw errors.ffmpegMissing(this.tools.ffmpeg, status.reason);
+  }
+
+  /** The camera a request names: by id (404 when unknown) or inline (validated, not stored). */
+  async resolveCamera(params: CameraParams): Promise<CompiledCamera> {
+    if (params.camera_id !== undefined && params.camera !== undefined) throw errors.invalidParams('Give camera_id or camera (an inline config), not both.');
+    if (params.camera !== undefined) return this.cameras.inline(params.camera);
+    if (params.camera_id === undefined) throw errors.invalidParams('A camera is required: camera_id, or camera (an inline config).');
+    return this.cameras.get(params.camera_id);
+  }
+
+  private async detectFrame(camera: CompiledCamera, bytes: Uint8Array, run: (request: Parameters<InferenceService['run']>[0]) => Promise<TaskResult>, model?: string, conf?: number): Promise<FrameDetection> {
+    const result = await run({
+      task: 'detect',
+      model: model ?? camera.model,
+      image: { bytes },
+      params: { conf: conf ?? camera.tracking.lowConf, ...(camera.iou !== undefined && { iou: camera.iou }), ...(camera.classes && { classes: camera.classes }) },
+    });
+    return result as unknown as FrameDetection & { width: number; height: number };
+  }
+
+  /** `analyze`: one image through detection, the homography, zones and rules. */
+  readonly analyzeTask: CompositeTask = {
+    name: 'analyze',
+    input: 'image',
+    params: AnalyzeParams,
+    run: async (call: CompositeCall) => {
+      const camera = await this.resolveCamera(call.params as CameraParams);
+      const detected = (await this.detectFrame(camera, call.image!.bytes, call.run, call.model, camera.conf)) as FrameDetection & { width: number; height: number };
+      const started = performance.now();
+      const located = detected.detections.map((d: Detected) => locate(camera, { label: d.label, confidence: d.confidence, box: d.box }));
+      const events = evaluateFrame(camera, located);
+      const risk = riskOf(events);
+      const skipped = motionRuleNames(camera);
+      return {
+        camera_id: camera.id,
+        risk_level: risk,
+        priority: priorityOf(risk, camera.priorities),
+        objects: located.map((l) => l.object),
+        events,
+        description: describeFrame(located.map((l) => l.object.label), events),
+        width: detected.width,
+        height: detected.height,
+        ...(skipped.length && { skipped_rules: skipped }),
+        model: detected.model,
+        timings: { ...detected.timings, scene_ms: round2(performance.now() - started) },
+      };
+    },
+  };
+
+  /** `video-analyze`: a video (upload or URL) sampled, detected, tracked and checked against the rules. */
+  readonly videoTask: CompositeTask = {
+    name: 'video-analyze',
+    input: 'text',
+    params: VideoParams,
+    run: async (call: CompositeCall) => {
+      const params = call.params as VideoParamsT;
+      const upload = UPLOAD_KEY.exec(call.text ?? '');
+      const path = upload ? join(this.videosDir, upload[1]) : undefined;
+      let final = false;
+      try {
+        await this.requireFfmpeg();
+        const camera = await this.resolveCamera(params);
+        let source: VideoSource;
+        let info;
+        if (path) {
+          if (!existsSync(path)) throw errors.invalidVideo(`the uploaded file is no longer in ${this.videosDir}.`);
+          info = await probeVideo(this.tools, path);
+          source = { kind: 'file', path, format: info.format };
+        } else if (URL_SOURCE.test(call.text ?? '')) {
+          source = { kind: 'url', url: call.text! };
+        } else {
+          throw errors.badRequest('The video source must be an rtsp://, rtsps://, http:// or https:// URL, or an uploaded file.');
+        }
+        const result = await analyzeVideo({
+          tools: this.tools,
+          camera,
+          source,
+          info,
+          fps: params.fps,
+          maxDurationS: params.max_duration_s,
+          detect: (frame) => this.detectFrame(camera, frame, call.run, call.model),
+          onFrame: (step) => this.channels.publish(params.channel, { event: 'frame', data: step }),
+        });
+        this.channels.publish(params.channel, { event: 'done', data: { risk_level: result.risk_level, frames: result.frames } });
+        final = true;
+        return { ...result };
+      } catch (error) {
+        // A client error is final; a server-side one (shutdown, a crashed worker) may run again after a restart.
+        final = error instanceof ArgusError && error.status < 500;
+        this.channels.publish(params.channel, { event: 'failed', data: { error: error instanceof Error ? error.message : String(error) } });
+        throw error;
+      } finally {
+        if (path && final && !this.deps.config.keepUploads) await rm(path, { force: true });
+      }
+    },
+  };
+
+  /**
+   * Checks a video request (ffmpeg present, camera known, upload really a video, URL scheme) and
+   * submits it as a job. Returns the job and the channel its frames are published on.
+   */
+  async submitVideo(request: VideoRequest, listener?: Listener): Promise<{ job: JobRecord; unsubscribe: () => void }> {
+    await this.requireFfmpeg();
+    if (!!request.upload === !!request.url) throw errors.badRequest('Send a video file (multipart field `video`) or a URL ({"url": "rtsp://…"}), one of the two.');
+    await this.resolveCamera(request.params as CameraParams);
+    let text: string;
+    let stored: string | undefined;
+    if (request.upload) {
+      await mkdir(this.videosDir, { recursive: true });
+      const ext = (extname(request.upload.filename ?? '').slice(1).toLowerCase().replace(/[^a-z0-9]/g, '') || 'bin').slice(0, 8);
+      const name = `${randomUUID()}.${ext}`;
+      stored = join(this.videosDir, name);
+      await writeFile(stored, request.upload.bytes);
+      text = `upload:${name}`;
+    } else {
+      if (!URL_SOURCE.test(request.url!)) throw errors.badRequest('The url must start with rtsp://, rtsps://, http:// or https://.');
+      text = request.url!;
+    }
+    const channel = randomUUID();
+    const unsubscribe = listener ? this.channels.subscribe(channel, listener) : () => undefined;
+    try {
+      if (stored) await probeVideo(this.tools, stored);
+      const job = await this.deps.service.submit({ task: 'video-analyze', text, params: { ...request.params, ...(listener && { channel }) } });
+      return { job, unsubscribe };
+    } catch (error) {
+      unsubscribe();
+      if (stored) await rm(stored, { force: true });
+      throw error;
+    }
+  }
+
+  /** Starts a live stream on a known camera. */
+  async startStream(cameraId: string, url: string, fps: number): Promise<LiveStream> {
+    await this.requireFfmpeg();
+    const camera = await this.cameras.get(cameraId);
+    if (!URL_SOURCE.test(url)) throw errors.badRequest('The url must start with rtsp://, rtsps://, http:// or https://.');
+    return this.streams.start(camera, url, fps);
+  }
+
+  /** Stops every stream and ends every progress listener (server shutdown). */
+  async close(): Promise<void> {
+    this.channels.closeAll({ event: 'shutdown', data: { code: 'shutting_down', message: 'Argus is shutting down; the job goes on after a restart. Poll GET /v1/jobs/{id}.' } });
+    await this.streams.stopAll();
+  }
+}
+
+/** Scene analysis for CCTV and drone frames: builds the façade and registers its composite tasks. */
+export function registerSceneTasks(deps: FeatureDeps): SceneService {
+  const scene = new SceneService(deps);
+  deps.service.registerComposite(scene.analyzeTask);
+  deps.service.registerComposite(scene.videoTask);
+  return scene;
+}

@@ -1,0 +1,113 @@
+/**
+ * The behaviour every HistoryStore must have, as one suite both implementations run (SQLite in
+ * history-sqlite.conformance.test.ts, PostgreSQL in postgres/history.conformance.test.ts).
+ */
+import { describe, expect, it } from 'vitest';
+import type { HistoryStore, NewHistoryEntry } from './history.js';
+
+export interface HistoryStoreUnderTest {
+  store: HistoryStore;
+  close(): Promise<void>;
+}
+
+const JPEG = Uint8Array.from([0xff, 0xd8, 0xff, 0xe0, 0, 1, 2, 3, 0xff, 0xd9]);
+
+const entry = (n: number, overrides: Partial<NewHistoryEntry> = {}): NewHistoryEntry => ({
+  id: `id-${n}`,
+  kind: 'sync',
+  task: 'detect',
+  model: 'yolov8n',
+  status: 'succeeded',
+  labels: ['person', 'bus'],
+  summary: '4 person, 1 bus',
+  params: { conf: 0.25, classes: [] },
+  // Keys deliberately out of alphabetical order: they must read back as written.
+  result: { id: `id-${n}`, width: 810, height: 1080, detections: [{ label: 'bus', confidence: 0.82, box: { x1: 1, y1: 2, x2: 3, y2: 4 } }], timings: { total_ms: 12.5 } },
+  result_omitted: false,
+  width: 810,
+  height: 1080,
+  total_ms: 12.5,
+  thumbnail: JPEG,
+  preview: JPEG,
+  created_at: Date.UTC(2026, 0, 1) + n * 1000,
+  ...overrides,
+});
+
+export function describeHistoryStore(name: string, open: () => Promise<HistoryStoreUnderTest>): void {
+  describe(`HistoryStore conformance: ${name}`, () => {
+    it('keeps every field and both images, and answers undefined for what it does not have', async () => {
+      const { store, close } = await open();
+      try {
+        await store.add(entry(1, { text: 'a "quoted"\nprompt', error: undefined }));
+        await store.add(entry(2, { kind: 'job', status: 'failed', labels: [], summary: 'boom', result: undefined, params: undefined, error: { code: 'model_failed', message: 'boom' }, thumbnail: undefined, preview: undefined, width: undefined, height: undefined, total_ms: undefined }));
+        const one = await store.get('id-1');
+        const { thumbnail: _t, preview: _p, ...fields } = entry(1, { text: 'a "quoted"\nprompt' });
+        expect(one).toEqual({ ...fields, has_thumbnail: true, has_preview: true });
+        expect(JSON.stringify(one!.result)).toBe(JSON.stringify(entry(1).result));
+        expect(Buffer.from((await store.image('id-1', 'thumbnail'))!)).toEqual(Buffer.from(JPEG));
+        expect(Buffer.from((await store.image('id-1', 'preview'))!)).toEqual(Buffer.from(JPEG));
+
+        const two = await store.get('id-2');
+        expect(two).toEqual({
+          id: 'id-2', kind: 'job', task: 'detect', model: 'yolov8n', status: 'failed', labels: [], summary: 'boom', result_omitted: false,
+          error: { code: 'model_failed', message: 'boom' }, has_thumbnail: false, has_preview: false, created_at: entry(2).created_at,
+        });
+        expect(await store.image('id-2', 'preview')).toBeUndefined();
+        expect(await store.get('nope')).toBeUndefined();
+        expect(await store.image('nope', 'thumbnail')).toBeUndefined();
+      } finally {
+        await close();
+      }
+    });
+
+    it('lists newest first in pages, with filters, and facets of what is there', async () => {
+      const { store, close } = await open();
+      try {
+        for (let n = 1; n <= 5; n++) {
+          await store.add(entry(n, n % 2 === 0 ? { task: 'classify', model: 'squeezenet', labels: ['minibus'], summary: 'minibus 0.48' } : {}));
+        }
+        const first = await store.list({ limit: 2 });
+        expect(first.items.map((i) => i.id)).toEqual(['id-5', 'id-4']);
+        expect(first.items[0]).not.toHaveProperty('result');
+        const second = await store.list({ limit: 2, before: first.next });
+        expect(second.items.map((i) => i.id)).toEqual(['id-3', 'id-2']);
+        const last = await store.list({ limit: 2, before: second.next });
+        expect(last.items.map((i) => i.id)).toEqual(['id-1']);
+        expect(last.next).toBeUndefined();
+
+        expect((await store.list({ limit: 10, task: 'classify' })).items.map((i) => i.id)).toEqual(['id-4', 'id-2']);
+        expect((await store.list({ limit: 10, model: 'yolov8n', label: 'bus' })).items.map((i) => i.id)).toEqual(['id-5', 'id-3', 'id-1']);
+        expect((await store.list({ limit: 10, label: 'minibus' })).items.map((i) => i.id)).toEqual(['id-4', 'id-2']);
+        // A label is matched whole: "bus" does not find "minibus", and SQL wildcards are plain text.
+        expect((await store.list({ limit: 10, label: 'bu%' })).items).toEqual([]);
+        expect((await store.list({ limit: 10, since: entry(2).created_at, until: entry(4).created_at })).items.map((i) => i.id)).toEqual(['id-3', 'id-2']);
+        expect((await store.list({ limit: 10, status: 'failed' })).items).toEqual([]);
+
+        expect(await store.facets()).toEqual({ tasks: ['classify', 'detect'], models: ['squeezenet', 'yolov8n'], labels: ['bus', 'minibus', 'person'] });
+      } finally {
+        await close();
+      }
+    });
+
+    it('replaces an entry with the same id (it becomes the newest), deletes and trims to the newest N', async () => {
+      const { store, close } = await open();
+      try {
+        for (let n = 1; n <= 4; n++) await store.add(entry(n));
+        await store.add(entry(2, { summary: 'again' }));
+        const listed = await store.list({ limit: 10 });
+        expect(listed.items.map((i) => i.id)).toEqual(['id-2', 'id-4', 'id-3', 'id-1']);
+        expect(listed.items[0].summary).toBe('again');
+
+        expect(await store.delete('id-4')).toBe(true);
+        expect(await store.delete('id-4')).toBe(false);
+        expect(await store.trim(2)).toBe(1);
+        expect((await store.list({ limit: 10 })).items.map((i) => i.id)).toEqual(['id-2', 'id-3']);
+        expect(await store.trim(5)).toBe(0);
+        expect(await store.trim(0)).toBe(2);
+        expect(await store.facets()).toEqual({ tasks: [], models: [], labels: [] });
+      } finally {
+        await close();
+      }
+    });
+  });
+}

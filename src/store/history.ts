@@ -1,0 +1,213 @@
+import type { ErrorBody } from '../errors.js';
+import type { SqliteDatabase } from './sqlite/database.js';
+
+/** One finished request or job as the history keeps it. */
+export interface HistoryEntry {
+  /** The result's id (for an async job, the job's id). */
+  id: string;
+  kind: 'sync' | 'job';
+  task: string;
+  model: string;
+  status: 'succeeded' | 'failed';
+  /** Distinct labels the result names (detections, classes, …), for filtering. */
+  labels: string[];
+  /** One line for lists: "4 person, 1 bus", "minibus 0.31", "7 lines". */
+  summary: string;
+  params?: unknown;
+  result?: unknown;
+  /** The result was larger than the history keeps; `result` is absent. */
+  result_omitted: boolean;
+  error?: ErrorBody;
+  /** The request's text input (prompts, CLIP text), when it had one. */
+  text?: string;
+  /** Size of the input image after EXIF orientation (the space result coordinates are in). */
+  width?: number;
+  height?: number;
+  total_ms?: number;
+  has_thumbnail: boolean;
+  has_preview: boolean;
+  /** Unix milliseconds. */
+  created_at: number;
+}
+
+/** A row of a listing: the entry without its params and result. */
+export type HistorySummary = Omit<HistoryEntry, 'params' | 'result'>;
+
+/** What is added: the entry and its JPEG images (absent when the request had no image). */
+export interface NewHistoryEntry extends Omit<HistoryEntry, 'has_thumbnail' | 'has_preview'> {
+  thumbnail?: Uint8Array;
+  preview?: Uint8Array;
+}
+
+export interface HistoryFilter {
+  task?: string;
+  model?: string;
+  label?: string;
+  status?: 'succeeded' | 'failed';
+  /** Unix ms, inclusive. */
+  since?: number;
+  /** Unix ms, exclusive. */
+  until?: number;
+  /** Cursor from a previous page's `next`: entries older than it. */
+  before?: string;
+  limit: number;
+}
+
+export interface HistoryPage {
+  items: HistorySummary[];
+  /** Cursor for the next (older) page, when there is one. */
+  next?: string;
+}
+
+/** Distinct values present in the history, for filter menus. */
+export interface HistoryFacets {
+  tasks: string[];
+  models: string[];
+  labels: string[];
+}
+
+/**
+ * Where the result history lives. Narrow so that a PostgreSQL implementation can follow; the
+ * embedded one is a SQLite table (migration 050) holding at most the service's configured size.
+ */
+export interface HistoryStore {
+  /** Adds an entry (replacing one with the same id). */
+  add(entry: NewHistoryEntry): Promise<void>;
+  list(filter: HistoryFilter): Promise<HistoryPage>;
+  get(id: string): Promise<HistoryEntry | undefined>;
+  image(id: string, which: 'thumbnail' | 'preview'): Promise<Uint8Array | undefined>;
+  facets(): Promise<HistoryFacets>;
+  /** Deletes one entry; false when there was none. */
+  delete(id: string): Promise<boolean>;
+  /** Deletes all but the newest `keep` entries; returns how many went. */
+  trim(keep: number): Promise<number>;
+}
+
+interface Row {
+  seq: number;
+  id: string;
+  kind: 'sync' | 'job';
+  task: string;
+  model: string;
+  status: 'succeeded' | 'failed';
+  labels: string;
+  summary: string;
+  params?: string | null;
+  result?: string | null;
+  result_omitted: number;
+  error: string | null;
+  text_input: string | null;
+  width: number | null;
+  height: number | null;
+  total_ms: number | null;
+  has_thumbnail: number;
+  has_preview: number;
+  created_at: number;
+}
+
+const SUMMARY_COLUMNS = `seq, id, kind, task, model, status, labels, summary, result_omitted, error, text_input, width, height,
+  total_ms, thumbnail IS NOT NULL AS has_thumbnail, preview IS NOT NULL AS has_preview, created_at`;
+
+const parse = (text: string | null | undefined): unknown => (text === null || text === undefined ? undefined : JSON.parse(text));
+
+function toSummary(row: Row): HistorySummary {
+  return {
+    id: row.id,
+    kind: row.kind,
+    task: row.task,
+    model: row.model,
+    status: row.status,
+    labels: JSON.parse(row.labels) as string[],
+    summary: row.summary,
+    result_omitted: row.result_omitted === 1,
+    error: parse(row.error) as ErrorBody | undefined,
+    text: row.text_input ?? undefined,
+    width: row.width ?? undefined,
+    height: row.height ?? undefined,
+    total_ms: row.total_ms ?? undefined,
+    has_thumbnail: row.has_thumbnail === 1,
+    has_preview: row.has_preview === 1,
+    created_at: row.created_at,
+  };
+}
+
+/** The embedded history: one SQLite table, images as BLOBs beside their rows. */
+export class SqliteHistoryStore implements HistoryStore {
+  constructor(private readonly db: SqliteDatabase) {}
+
+  async add(entry: NewHistoryEntry): Promise<void> {
+    this.db.prepare(`INSERT OR REPLACE INTO history
+      (id, kind, task, model, status, labels, summary, params, result, result_omitted, error, text_input, width, height, total_ms, thumbnail, preview, created_at)
+      VALUES (@id, @kind, @task, @model, @status, @labels, @summary, @params, @result, @result_omitted, @error, @text_input, @width, @height, @total_ms, @thumbnail, @preview, @created_at)`).run({
+      id: entry.id,
+      kind: entry.kind,
+      task: entry.task,
+      model: entry.model,
+      status: entry.status,
+      labels: JSON.stringify(entry.labels),
+      summary: entry.summary,
+      params: entry.params === undefined ? null : JSON.stringify(entry.params),
+      result: entry.result === undefined ? null : JSON.stringify(entry.result),
+      result_omitted: entry.result_omitted ? 1 : 0,
+      error: entry.error === undefined ? null : JSON.stringify(entry.error),
+      text_input: entry.text ?? null,
+      width: entry.width ?? null,
+      height: entry.height ?? null,
+      total_ms: entry.total_ms ?? null,
+      thumbnail: entry.thumbnail ? Buffer.from(entry.thumbnail) : null,
+      preview: entry.preview ? Buffer.from(entry.preview) : null,
+      created_at: entry.created_at,
+    });
+  }
+
+  async list(filter: HistoryFilter): Promise<HistoryPage> {
+    const where: string[] = [];
+    const args: Record<string, unknown> = { limit: filter.limit + 1 };
+    const add = (value: unknown, clause: string, name: string) => {
+      if (value === undefined) return;
+      where.push(clause);
+      args[name] = value;
+    };
+    add(filter.task, 'task = @task', 'task');
+    add(filter.model, 'model = @model', 'model');
+    add(filter.status, 'status = @status', 'status');
+    add(filter.since, 'created_at >= @since', 'since');
+    add(filter.until, 'created_at < @until', 'until');
+    add(filter.before === undefined ? undefined : Number(filter.before), 'seq < @before', 'before');
+    add(filter.label, 'EXISTS (SELECT 1 FROM json_each(history.labels) WHERE json_each.value = @label)', 'label');
+    const sql = `SELECT ${SUMMARY_COLUMNS} FROM history ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT @limit`;
+    const rows = this.db.prepare(sql).all(args) as Row[];
+    const more = rows.length > filter.limit;
+    const page = rows.slice(0, filter.limit);
+    return { items: page.map(toSummary), next: more ? String(page[page.length - 1].seq) : undefined };
+  }
+
+  async get(id: string): Promise<HistoryEntry | undefined> {
+    const row = this.db.prepare(`SELECT ${SUMMARY_COLUMNS}, params, result FROM history WHERE id = ?`).get(id) as Row | undefined;
+    return row && { ...toSummary(row), params: parse(row.params), result: parse(row.result) };
+  }
+
+  async image(id: string, which: 'thumbnail' | 'preview'): Promise<Uint8Array | undefined> {
+    // `which` is one of two literals, never user text, so it can name the column.
+    const column = which === 'preview' ? 'preview' : 'thumbnail';
+    const bytes = this.db.prepare(`SELECT ${column} FROM history WHERE id = ?`).pluck().get(id) as Buffer | null | undefined;
+    return bytes ?? undefined;
+  }
+
+  async facets(): Promise<HistoryFacets> {
+    const distinct = (sql: string) => this.db.prepare(sql).pluck().all() as string[];
+    return {
+      tasks: distinct('SELECT DISTINCT task FROM history ORDER BY task'),
+      models: distinct('SELECT DISTINCT model FROM history ORDER BY model'),
+      labels: distinct('SELECT DISTINCT json_each.value FROM history, json_each(history.labels) ORDER BY 1'),
+    };
+  }
+
+  async delete(id: string): Promise<boolean> {
+    return this.db.prepare('DELETE FROM history WHERE id = ?').run(id).changes > 0;
+  }
+
+  async trim(keep: number): Promise<number> {
+    return this.db.prepare('DELETE FROM history WHERE seq <= (SELECT seq FROM history ORDER BY seq DESC LIMIT 1 OFFSET @keep)').run({ keep }).changes;
+  }
+}

@@ -1,0 +1,118 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createTestDatabase } from '../../test/services.js';
+import { openPostgres, type PgPool } from './postgres/database.js';
+import { PostgresVectorStore } from './postgres/vectors.js';
+import { openDatabase, type SqliteDatabase } from './sqlite/database.js';
+import { SqliteVectorStore, type VectorStore } from './vectors.js';
+
+const unit = (...values: number[]) => {
+  const norm = Math.hypot(...values);
+  return Float32Array.from(values, (v) => v / norm);
+};
+
+interface Harness {
+  store: VectorStore;
+  /** A new store over the same data, as after a restart. */
+  reopen(): Promise<VectorStore>;
+  close(): Promise<void>;
+}
+
+/** The suite every VectorStore implementation passes (the PostgreSQL one will run it too). */
+function vectorStoreSuite(name: string, open: () => Promise<Harness>): void {
+  describe(`VectorStore conformance: ${name}`, () => {
+    let harness: Harness | undefined;
+    afterEach(async () => {
+      await harness?.close();
+      harness = undefined;
+    });
+
+    it('returns the nearest vectors of one model, best first, with cosine scores and metadata', async () => {
+      harness = await open();
+      const { store } = harness;
+      await store.put({ id: 'x', model: 'm', vector: unit(1, 0, 0), metadata: { file: 'x.jpg' }, createdAt: 1 });
+      await store.put({ id: 'xy', model: 'm', vector: unit(1, 1, 0), createdAt: 2 });
+      await store.put({ id: 'z', model: 'm', vector: unit(0, 0, 1), createdAt: 3 });
+      await store.put({ id: 'other', model: 'n', vector: unit(1, 0, 0), createdAt: 4 });
+      const hits = await store.nearest('m', unit(1, 0.1, 0), 2);
+      expect(hits.map((h) => h.id)).toEqual(['x', 'xy']);
+      expect(hits[0].score).toBeCloseTo(1 / Math.hypot(1, 0.1), 5);
+      expect(hits[0].metadata).toEqual({ file: 'x.jpg' });
+      expect(hits[1].metadata).toBeUndefined();
+      expect(await store.count()).toBe(4);
+      expect(await store.count('m')).toBe(3);
+      // Another model's space, or a dimension nobody stored, holds nothing to compare with.
+      expect((await store.nearest('n', unit(1, 0, 0), 5)).map((h) => h.id)).toEqual(['other']);
+      expect(await store.nearest('m', unit(1, 0), 5)).toEqual([]);
+      expect(await store.nearest('unknown', unit(1, 0, 0), 5)).toEqual([]);
+    });
+
+    it('leaves out an excluded id and still returns k results', async () => {
+      harness = await open();
+      const { store } = harness;
+      for (let i = 0; i < 5; i++) await store.put({ id: `v${i}`, model: 'm', vector: unit(1, i, 0), createdAt: i });
+      const hits = await store.nearest('m', unit(1, 0, 0), 3, { exclude: 'v0' });
+      expect(hits.map((h) => h.id)).toEqual(['v1', 'v2', 'v3']);
+    });
+
+    it('replaces an entry stored again under the same id, and deletes', async () => {
+      harness = await open();
+      const { store } = harness;
+      await store.put({ id: 'a', model: 'm', vector: unit(1, 0), createdAt: 1 });
+      await store.put({ id: 'a', model: 'm', vector: unit(0, 1), metadata: { v: 2 }, createdAt: 2 });
+      expect(await store.count()).toBe(1);
+      const entry = await store.get('a');
+      expect([...entry!.vector]).toEqual([0, 1]);
+      expect(entry).toMatchObject({ model: 'm', metadata: { v: 2 }, createdAt: 2 });
+      expect(await store.delete('a')).toBe(true);
+      expect(await store.delete('a')).toBe(false);
+      expect(await store.get('a')).toBeUndefined();
+      expect(await store.nearest('m', unit(0, 1), 1)).toEqual([]);
+    });
+
+    it('keeps what was stored across a reopen', async () => {
+      harness = await open();
+      await harness.store.put({ id: 'kept', model: 'm', vector: unit(3, 4), metadata: { n: 1 }, createdAt: 7 });
+      const reopened = await harness.reopen();
+      expect((await reopened.nearest('m', unit(3, 4), 1))[0]).toMatchObject({ id: 'kept', metadata: { n: 1 }, createdAt: 7 });
+      expect((await reopened.nearest('m', unit(3, 4), 1))[0].score).toBeCloseTo(1, 5);
+    });
+  });
+}
+
+vectorStoreSuite('sqlite-vec (embedded)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'argus-vectors-'));
+  const file = join(dir, 'argus.db');
+  const dbs: SqliteDatabase[] = [openDatabase(file)];
+  return {
+    store: new SqliteVectorStore(dbs[0]),
+    async reopen() {
+      dbs[0].close();
+      dbs[0] = openDatabase(file);
+      return new SqliteVectorStore(dbs[0]);
+    },
+    async close() {
+      dbs[0].close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+// Distributed mode: a fresh PostgreSQL database per test; reopening is a new pool on it.
+vectorStoreSuite('postgres (distributed)', async () => {
+  const database = await createTestDatabase();
+  const pools: PgPool[] = [await openPostgres(database.url, { max: 2 })];
+  return {
+    store: new PostgresVectorStore(pools[0]),
+    async reopen() {
+      pools.push(await openPostgres(database.url, { max: 2 }));
+      return new PostgresVectorStore(pools.at(-1)!);
+    },
+    async close() {
+      await Promise.all(pools.map((pool) => pool.end()));
+      await database.drop();
+    },
+  };
+});

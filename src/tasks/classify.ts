@@ -1,0 +1,86 @@
+import Type, { type Static } from 'typebox';
+import { errors } from '../errors.js';
+import type { TransformersSession } from '../runtimes/transformers.js';
+import { isUpstreamSession } from '../runtimes/upstream.js';
+import type { RuntimeSession } from '../runtimes/types.js';
+import type { DecodedPixels } from '../vision/letterbox.js';
+import { createHfInferenceClassifier } from './classify-upstream.js';
+import { clipZeroShot, hfClassifier } from './hf-vision.js';
+import { floatValues, imageTensorInput } from './image-tensor.js';
+import { softmax, stripIndexPrefixes, topK, type Prediction } from './scores.js';
+import { requireImage, type ModelContext, type Pipeline, type TaskDefinition, type TaskRunner } from './types.js';
+
+export const ClassifyParams = Type.Object(
+  {
+    top_k: Type.Integer({ minimum: 1, maximum: 1000, default: 5, description: 'How many classes to return, best first.' }),
+    labels: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 300 }), {
+      minItems: 2,
+      maxItems: 256,
+      description: 'Zero-shot (CLIP-style models only): the candidate labels, as whole prompts ("a photo of a cat").',
+    })),
+  },
+  { additionalProperties: false },
+);
+export type ClassifyParams = Static<typeof ClassifyParams>;
+
+export interface ClassifyOutput {
+  predictions: Prediction[];
+}
+
+function isTransformers(session: RuntimeSession): session is TransformersSession {
+  return typeof (session as TransformersSession).modelDir === 'string';
+}
+
+/**
+ * A generic ONNX image classifier, as its manifest describes it: resize (stretch, letterbox, or
+ * shorter side + centre crop), colour order, scale, mean/std, float32 or float16 input; the
+ * output read as probabilities or as logits (softmax applied here). Labels come from the
+ * manifest (a labels file may carry each line's index, which is dropped).
+ */
+export function createOnnxClassifier(model: ModelContext): Pipeline<ClassifyParams, DecodedPixels, ClassifyOutput> {
+  const image = imageTensorInput(model);
+  const outputs = model.session.outputs;
+  if (outputs.length !== 1) throw new Error(`model ${model.alias}: a classifier has one output; it has ${outputs.map((o) => o.name).join(', ')}`);
+  const output = outputs[0].name;
+  const logits = model.output?.format !== 'probabilities';
+  const labels = stripIndexPrefixes(model.labels);
+  return {
+    outputs: [output],
+    decode: (input) => image.decode(requireImage(input)),
+    preprocess: (pixels) => ({ [image.name]: image.tensor(pixels) }),
+    postprocess(results, _decoded, params) {
+      // [1, classes] or [1, classes, 1, 1]: one score per class either way.
+      const values = floatValues(results[output]);
+      const scores = logits ? softmax(values) : values;
+      return { predictions: topK(scores, params.top_k, (id) => labels[id] ?? String(id)) };
+    },
+  };
+}
+
+function createClassifier(model: ModelContext): Pipeline<ClassifyParams, DecodedPixels, ClassifyOutput> | Promise<TaskRunner<ClassifyParams, ClassifyOutput>> {
+  const session = model.session;
+  if (isUpstreamSession(session)) {
+    if (session.kind !== 'hf-inference') throw new Error(`model ${model.alias}: classification upstreams speak the Hugging Face Inference API (source.kind "hf-inference")`);
+    return Promise.resolve(createHfInferenceClassifier(session));
+  }
+  if (!isTransformers(session)) {
+    if (model.output?.format === 'clip') throw new Error(`model ${model.alias}: zero-shot (clip) classification runs on the transformers runtime`);
+    return createOnnxClassifier(model);
+  }
+  return model.output?.format === 'clip' ? clipZeroShot(model, session) : hfClassifier(model, session);
+}
+
+/** Image classification: top-k classes of a fixed-label classifier, or of the labels sent to a CLIP-style model. */
+export const classifyTask: TaskDefinition<ClassifyParams, ClassifyOutput> = {
+  name: 'classify',
+  input: 'image',
+  params: ClassifyParams,
+  checkRequest(model, params) {
+    const zeroShot = model.output?.format === 'clip';
+    if (params.labels && !zeroShot) throw errors.labelsNotSupported(model.alias);
+    if (!params.labels && zeroShot) throw errors.labelsRequired(model.alias);
+    const repeated = params.labels?.filter((label, i) => params.labels!.indexOf(label) !== i);
+    if (repeated?.length) throw errors.invalidParams(`Each label must be different; repeated: ${[...new Set(repeated)].join(', ')}.`);
+  },
+  createPipeline: createClassifier,
+};

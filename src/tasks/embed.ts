@@ -1,0 +1,103 @@
+import Type, { type Static } from 'typebox';
+import { errors } from '../errors.js';
+import type { TransformersSession } from '../runtimes/transformers.js';
+import type { RuntimeSession, TensorData } from '../runtimes/types.js';
+import type { DecodedPixels } from '../vision/letterbox.js';
+import { hfEmbedder } from './hf-vision.js';
+import { floatValues, imageTensorInput } from './image-tensor.js';
+import { l2Normalize, vectorToJson } from './scores.js';
+import { requireImage, type ModelContext, type Pipeline, type TaskDefinition, type TaskRunner } from './types.js';
+
+/** Largest `metadata` kept with a stored embedding, as JSON. */
+export const MAX_METADATA_BYTES = 16 * 1024;
+
+export const EmbedParams = Type.Object(
+  {
+    normalize: Type.Boolean({ default: true, description: 'Scale the embedding to unit length (L2).' }),
+    store: Type.Boolean({
+      default: false,
+      description: "Keep the image's embedding in the vector index under this result's id (search it with /v1/search; delete it with DELETE /v1/embeddings/{id}).",
+    }),
+    metadata: Type.Optional(Type.Record(Type.String(), Type.Unknown(), {
+      maxProperties: 64,
+      description: `Kept with a stored embedding and returned by search (JSON, at most ${MAX_METADATA_BYTES} bytes).`,
+    })),
+  },
+  { additionalProperties: false },
+);
+export type EmbedParams = Static<typeof EmbedParams>;
+
+export interface EmbedOutput {
+  embedding: number[];
+  dim: number;
+  normalized: boolean;
+}
+
+function isTransformers(session: RuntimeSession): session is TransformersSession {
+  return typeof (session as TransformersSession).modelDir === 'string';
+}
+
+function shape(vector: Float32Array, normalize: boolean): EmbedOutput {
+  return { embedding: vectorToJson(normalize ? l2Normalize(vector) : vector), dim: vector.length, normalized: normalize };
+}
+
+/** The pooled vector of a `[1, dim]` (or `[1, dim, 1, 1]`) output; anything with more than one non-unit axis is not pooled. */
+function pooled(tensor: TensorData, alias: string): Float32Array {
+  const axes = tensor.dims.slice(1).filter((d) => d !== 1);
+  if (tensor.dims[0] !== 1 || axes.length > 1) {
+    throw errors.internal(`Model ${alias} returned [${tensor.dims.join(', ')}], not one pooled vector per image; it is not an embedding model.`);
+  }
+  return floatValues(tensor);
+}
+
+/**
+ * A generic ONNX embedder (pooled output), as its manifest describes the input (e.g. ResNet18
+ * without fc: shorter side 256, centre crop 224, /255, ImageNet mean/std). The output named
+ * `embedding` is read, or the model's only output.
+ */
+export function createOnnxEmbedder(model: ModelContext): Pipeline<EmbedParams, DecodedPixels, EmbedOutput> {
+  const image = imageTensorInput(model);
+  const outputs = model.session.outputs;
+  const output = outputs.find((o) => o.name === 'embedding')?.name ?? (outputs.length === 1 ? outputs[0].name : undefined);
+  if (!output) throw new Error(`model ${model.alias}: no output named 'embedding' among ${outputs.map((o) => o.name).join(', ')}`);
+  return {
+    outputs: [output],
+    decode: (input) => image.decode(requireImage(input)),
+    preprocess: (pixels) => ({ [image.name]: image.tensor(pixels) }),
+    postprocess: (results, _decoded, params) => shape(pooled(results[output], model.alias), params.normalize),
+  };
+}
+
+async function createHfEmbedder(model: ModelContext, session: TransformersSession): Promise<TaskRunner<EmbedParams, EmbedOutput>> {
+  const runner = await hfEmbedder(model, session);
+  return {
+    async run(input, params) {
+      const { output, timings } = await runner.run(input, params);
+      const started = performance.now();
+      const result = shape(output.vector, params.normalize);
+      return { output: result, timings: { ...timings, postprocess_ms: timings.postprocess_ms + Math.round((performance.now() - started) * 100) / 100 } };
+    },
+    release: runner.release,
+  };
+}
+
+/** Embeddings: one vector per image (or, for CLIP, per text) in the model's space. */
+export const embedTask: TaskDefinition<EmbedParams, EmbedOutput> = {
+  name: 'embed',
+  input: 'image-or-text',
+  params: EmbedParams,
+  checkRequest(model, params, input) {
+    if (input.text && model.output?.format !== 'clip') throw errors.textNotSupported(model.alias);
+    if (input.text && params.store) throw errors.invalidParams('store keeps image embeddings; embed texts to search with them (POST /v1/search with text).');
+    if (params.metadata && !params.store) throw errors.invalidParams('metadata is kept only with a stored embedding: add "store": true.');
+    if (params.metadata && Buffer.byteLength(JSON.stringify(params.metadata)) > MAX_METADATA_BYTES) {
+      throw errors.invalidParams(`metadata is larger than ${MAX_METADATA_BYTES} bytes as JSON.`);
+    }
+  },
+  createPipeline(model) {
+    const session = model.session;
+    if (isTransformers(session)) return createHfEmbedder(model, session);
+    if (model.output?.format === 'clip') throw new Error(`model ${model.alias}: CLIP embeddings run on the transformers runtime`);
+    return createOnnxEmbedder(model);
+  },
+};

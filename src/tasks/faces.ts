@@ -1,0 +1,117 @@
+import Type, { type Static } from 'typebox';
+import { errors } from '../errors.js';
+import type { TensorData } from '../runtimes/types.js';
+import { decodeRaw, resizeRaw } from '../vision/raw.js';
+import { hwcToChw } from '../vision/tensor.js';
+import { faceAttributes, type AttributeModels, type FaceAttributes } from './face-attributes.js';
+import { requireImage, type ModelContext, type StageTimings, type TaskDefinition, type TaskRunner } from './types.js';
+import { decodeYunet, YUNET_OUTPUTS } from './yunet.js';
+
+export const FacesParams = Type.Object(
+  {
+    // In-focus faces in ../shared/images score 0.85–0.95; a blurred spectator behind zidane.jpg scores 0.70.
+    conf: Type.Number({ minimum: 0, maximum: 1, default: 0.75, description: 'Minimum face score.' }),
+    iou: Type.Number({ minimum: 0, maximum: 1, default: 0.3, description: 'IoU above which NMS drops the weaker of two faces.' }),
+    max_faces: Type.Integer({ minimum: 1, maximum: 1000, default: 200, description: 'Most faces returned (highest scores first).' }),
+    max_side: Type.Integer({ minimum: 32, maximum: 4096, default: 640, description: 'The detector sees the image shrunk to at most this longer side; larger finds smaller faces, slower.' }),
+    attributes: Type.Boolean({ default: false, description: 'Also estimate age, gender and emotion and return a face embedding for each face.' }),
+  },
+  { additionalProperties: false },
+);
+export type FacesParams = Static<typeof FacesParams>;
+
+export interface Face extends Partial<FaceAttributes> {
+  box: { x1: number; y1: number; x2: number; y2: number };
+  confidence: number;
+  /** Right eye, left eye, nose tip, right and left mouth corner (the person's own sides), in image pixels. */
+  landmarks: Array<[number, number]>;
+}
+
+export interface FacesOutput {
+  width: number;
+  height: number;
+  faces: Face[];
+}
+
+const STRIDE = 32;
+const round2 = (v: number) => Math.round(v * 100) / 100;
+
+/**
+ * Face detection with YuNet (boxes + five landmarks), optionally followed by age, gender, emotion
+ * and an embedding per face from the tfjs models the manifest lists in `files` (faceres, emotion).
+ * A runner rather than a pipeline because one request may use three models on two runtimes. The
+ * attribute models load on the first request that asks for them: a worker that only detects faces
+ * never imports tfjs (about 0.8 s and 30 MB).
+ */
+export function createFacesRunner(model: ModelContext): TaskRunner<FacesParams, FacesOutput> {
+  const { session } = model;
+  const inputName = session.inputs[0].name;
+  const missing = YUNET_OUTPUTS.filter((name) => !session.outputs.some((o) => o.name === name));
+  if (missing.length) throw new Error(`model ${model.alias} is not a YuNet face detector: it lacks outputs ${missing.join(', ')}`);
+  const input = model.input;
+  // YuNet takes BGR 0–255 with no normalisation; a manifest can say otherwise for a retrained model.
+  const transform = { scale: input?.scale ?? 1, mean: input?.mean, std: input?.std, bgr: (input?.colour ?? 'bgr') === 'bgr' };
+  let attributeModels: Promise<AttributeModels> | undefined;
+
+  function loadAttributeModels(): Promise<AttributeModels> {
+    const { files, loadSession } = model;
+    if (!files?.faceres || !files.emotion || !loadSession) {
+      return Promise.reject(errors.badRequest(`Model '${model.alias}' has no attribute models (files.faceres and files.emotion in its manifest); send attributes: false.`));
+    }
+    attributeModels ??= Promise.all([loadSession('faceres', 'tfjs'), loadSession('emotion', 'tfjs')]).then(([faceres, emotion]) => ({ faceres, emotion }));
+    // A failed load is not cached: the next request tries again and reports its own error.
+    attributeModels.catch(() => { attributeModels = undefined; });
+    return attributeModels;
+  }
+
+  return {
+    async run(request, params) {
+      const timings: StageTimings = { decode_ms: 0, preprocess_ms: 0, inference_ms: 0, postprocess_ms: 0 };
+      const t0 = performance.now();
+      const image = await decodeRaw(requireImage(request), model.maxPixels);
+      const t1 = performance.now();
+      // OpenCV's FaceDetectorYN: shrink to fit, pad right and bottom with black to multiples of 32.
+      const k = Math.min(1, params.max_side / Math.max(image.width, image.height));
+      const w = Math.max(1, Math.round(image.width * k));
+      const h = Math.max(1, Math.round(image.height * k));
+      const padWidth = Math.ceil(w / STRIDE) * STRIDE;
+      const padHeight = Math.ceil(h / STRIDE) * STRIDE;
+      const resized = await resizeRaw(image, w, h, { padWidth, padHeight, pad: 0 });
+      const feeds: Record<string, TensorData> = { [inputName]: { type: 'float32', data: hwcToChw(resized.data, padWidth, padHeight, transform), dims: [1, 3, padHeight, padWidth] } };
+      const t2 = performance.now();
+      const outputs = await session.run(feeds, YUNET_OUTPUTS);
+      const t3 = performance.now();
+      const sx = image.width / w;
+      const sy = image.height / h;
+      const clipX = (v: number) => round2(Math.min(Math.max(v * sx, 0), image.width));
+      const clipY = (v: number) => round2(Math.min(Math.max(v * sy, 0), image.height));
+      const faces: Face[] = decodeYunet(outputs, padWidth, padHeight, { conf: params.conf, iou: params.iou, maxFaces: params.max_faces }).map((f) => ({
+        box: { x1: clipX(f.x1), y1: clipY(f.y1), x2: clipX(f.x2), y2: clipY(f.y2) },
+        confidence: Math.round(f.score * 1e4) / 1e4,
+        landmarks: f.landmarks.map(([x, y]) => [round2(x * sx), round2(y * sy)] as [number, number]),
+      }));
+      Object.assign(timings, { decode_ms: t1 - t0, preprocess_ms: t2 - t1, inference_ms: t3 - t2, postprocess_ms: performance.now() - t3 });
+
+      if (params.attributes && faces.length) {
+        const models = await loadAttributeModels();
+        for (const face of faces) {
+          const { attributes, prepareMs, inferenceMs } = await faceAttributes(image, face.box, models);
+          Object.assign(face, attributes);
+          timings.preprocess_ms += prepareMs;
+          timings.inference_ms += inferenceMs;
+        }
+      }
+      const rounded = Object.fromEntries(Object.entries(timings).map(([key, v]) => [key, round2(v)])) as unknown as StageTimings;
+      return { output: { width: image.width, height: image.height, faces }, timings: rounded };
+    },
+  };
+}
+
+export const facesTask: TaskDefinition<FacesParams, FacesOutput> = {
+  name: 'faces',
+  input: 'image',
+  // YuNet finds no face smaller than about 10 px.
+  minImageSide: 10,
+  params: FacesParams,
+  createPipeline: createFacesRunner,
+};

@@ -1,0 +1,68 @@
+import type { TensorData } from '../runtimes/types.js';
+import { shorterCropImage } from '../vision/crop.js';
+import { float16ToFloat32, float32ToFloat16 } from '../vision/float16.js';
+import { letterboxImage, type DecodedPixels } from '../vision/letterbox.js';
+import { resizeImage } from '../vision/resize.js';
+import { hwcToChw, hwcToFloat } from '../vision/tensor.js';
+import { pixelTransform, type InputSpec, type ModelContext } from './types.js';
+
+/** How a whole-image model (classifier, embedder) is fed: decode as its manifest says, then one input tensor. */
+export interface ImageTensorInput {
+  /** The input's name in the model. */
+  readonly name: string;
+  /** Decodes, orients and resizes (letterbox, stretch, or shorter side + centre crop) to the input size. */
+  decode(bytes: Uint8Array): Promise<DecodedPixels>;
+  /** The model's input tensor for decoded pixels: float32 or float16, NCHW or NHWC. */
+  tensor(pixels: DecodedPixels): TensorData;
+}
+
+function decoder(input: InputSpec, maxPixels: number, alias: string): (bytes: Uint8Array) => Promise<DecodedPixels> {
+  switch (input.resize) {
+    case 'letterbox':
+      return (bytes) => letterboxImage(bytes, input.width, input.height, input.pad, maxPixels);
+    case 'stretch':
+      return (bytes) => resizeImage(bytes, input.width, input.height, maxPixels);
+    case 'shorter-crop': {
+      const shorter = input.resizeShorter ?? Math.max(input.width, input.height);
+      if (shorter < Math.max(input.width, input.height)) {
+        throw new Error(`model ${alias}: resizeShorter ${shorter} is smaller than its ${input.width}×${input.height} crop`);
+      }
+      return (bytes) => shorterCropImage(bytes, shorter, input.width, input.height, maxPixels);
+    }
+  }
+}
+
+/** The image input of a model from its manifest's input spec; throws (a load error) when there is none. */
+export function imageTensorInput(model: ModelContext): ImageTensorInput {
+  const input = model.input;
+  if (!input) throw new Error(`model ${model.alias} has no input spec in its manifest`);
+  const name = input.name ?? model.session.inputs[0]?.name;
+  if (!name) throw new Error(`model ${model.alias} declares no inputs`);
+  return inputFromSpec(input, name, model.maxPixels, model.alias);
+}
+
+/** {@link imageTensorInput} from an input spec alone (benchmarks build raw inputs with it). */
+export function inputFromSpec(input: InputSpec, name: string, maxPixels: number, alias: string): ImageTensorInput {
+  const transform = pixelTransform(input);
+  const nhwc = input.layout === 'nhwc';
+  const dims = nhwc ? [1, input.height, input.width, 3] : [1, 3, input.height, input.width];
+  // One request at a time per worker, so one buffer per model is reused for every request.
+  const floats = new Float32Array(3 * input.width * input.height);
+  const halves = input.dtype === 'float16' ? new Uint16Array(floats.length) : undefined;
+  return {
+    name,
+    decode: decoder(input, maxPixels, alias),
+    tensor(pixels) {
+      (nhwc ? hwcToFloat : hwcToChw)(pixels.data, input.width, input.height, transform, floats);
+      return halves ? { type: 'float16', data: float32ToFloat16(floats, halves), dims } : { type: 'float32', data: floats, dims };
+    },
+  };
+}
+
+/** A float output as float32 values, whether the model returns float32 or float16 (raw bits). */
+export function floatValues(tensor: TensorData): Float32Array {
+  if (tensor.type === 'float32') return tensor.data as Float32Array;
+  // onnxruntime gives float16 as raw bits in a Uint16Array where the runtime has no Float16Array.
+  if (tensor.type === 'float16') return tensor.data instanceof Uint16Array ? float16ToFloat32(tensor.data) : Float32Array.from(tensor.data as ArrayLike<number>);
+  throw new Error(`expected a float output, got ${tensor.type}`);
+}

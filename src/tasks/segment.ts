@@ -1,0 +1,93 @@
+import Type, { type Static } from 'typebox';
+import type { Box } from '../vision/letterbox.js';
+import { binaryMask } from '../vision/mask.js';
+import { floatValues, imageTensorInput } from './image-tensor.js';
+import { requireImage, type ModelContext, type StageTimings, type TaskDefinition, type TaskRunner } from './types.js';
+
+export const SegmentParams = Type.Object(
+  {
+    threshold: Type.Number({
+      minimum: 0,
+      maximum: 1,
+      default: 0.5,
+      description: 'Person probability from which a pixel belongs to the mask.',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type SegmentParams = Static<typeof SegmentParams>;
+
+export interface SegmentOutput {
+  width: number;
+  height: number;
+  /** Base64 PNG, single channel, `width × height`: 255 person, 0 background. */
+  mask: string;
+  /** Tightest box around the mask (x2, y2 exclusive), or null when nobody is found. */
+  box: Box | null;
+  /** Share of the image the mask covers, 0–1. */
+  coverage: number;
+  threshold: number;
+}
+
+const round2 = (v: number) => Math.round(v * 100) / 100;
+const round4 = (v: number) => Math.round(v * 1e4) / 1e4;
+
+/**
+ * The probability map's size from the model's output dims: [1, H, W, 1] (NHWC, as MediaPipe
+ * Selfie), [1, H, W] or [1, 1, H, W]. Any other shape is a model this task cannot read.
+ */
+function mapSize(alias: string, dims: readonly number[]): { width: number; height: number } {
+  const d = [...dims];
+  if (d.length === 4 && d[0] === 1 && d[3] === 1) return { height: d[1], width: d[2] };
+  if (d.length === 4 && d[0] === 1 && d[1] === 1) return { height: d[2], width: d[3] };
+  if (d.length === 3 && d[0] === 1) return { height: d[1], width: d[2] };
+  throw new Error(`model ${alias} returned a [${d.join(', ')}] output, not one person-probability map ([1, H, W, 1], [1, H, W] or [1, 1, H, W])`);
+}
+
+/**
+ * Person segmentation: the image stretched to the model's input (as the manifest says), one
+ * probability map out, then {@link binaryMask} scales it to the image's own size and thresholds
+ * it. A runner of its own rather than a template pipeline because encoding the mask (sharp) is
+ * asynchronous. The output must already be a probability (MediaPipe Selfie ends in a sigmoid).
+ */
+export function createSegmentRunner(model: ModelContext): TaskRunner<SegmentParams, SegmentOutput> {
+  const { session } = model;
+  const input = imageTensorInput(model);
+  const output = session.outputs[0]?.name;
+  if (!output) throw new Error(`model ${model.alias} declares no outputs`);
+  return {
+    async run(request, params) {
+      const t0 = performance.now();
+      const pixels = await input.decode(requireImage(request));
+      const t1 = performance.now();
+      const feeds = { [input.name]: input.tensor(pixels) };
+      const t2 = performance.now();
+      const result = (await session.run(feeds, [output]))[output];
+      const t3 = performance.now();
+      const map = mapSize(model.alias, result.dims);
+      const mask = await binaryMask(floatValues(result), map.width, map.height, pixels.width, pixels.height, params.threshold);
+      const t4 = performance.now();
+      const timings: StageTimings = { decode_ms: round2(t1 - t0), preprocess_ms: round2(t2 - t1), inference_ms: round2(t3 - t2), postprocess_ms: round2(t4 - t3) };
+      return {
+        output: {
+          width: pixels.width,
+          height: pixels.height,
+          mask: mask.png.toString('base64'),
+          box: mask.box,
+          coverage: round4(mask.coverage),
+          threshold: params.threshold,
+        },
+        timings,
+      };
+    },
+  };
+}
+
+export const segmentTask: TaskDefinition<SegmentParams, SegmentOutput> = {
+  name: 'segment',
+  input: 'image',
+  // Below 16 px there is no person shape left to separate from the background.
+  minImageSide: 16,
+  params: SegmentParams,
+  createPipeline: createSegmentRunner,
+};

@@ -1,0 +1,205 @@
+/**
+ * A model worker process: loads one model, then runs requests for it one at a time. It decodes
+ * and preprocesses the image itself, so only encoded bytes cross the process boundary. It exits
+ * when its parent goes away, so a killed server leaves no orphans holding memory.
+ */
+import { createHash } from 'node:crypto';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { Socket } from 'node:net';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { ArgusError, errors, type ErrorBody } from '../errors.js';
+import { onnxRuntime } from '../runtimes/onnx.js';
+import { parseClassNames } from '../runtimes/onnx-metadata.js';
+import { tfjsRuntime } from '../runtimes/tfjs.js';
+import { transformersRuntime } from '../runtimes/transformers.js';
+import type { Runtime, RuntimeSession } from '../runtimes/types.js';
+import { hasDynamicBatchAxis, runPipelineBatch } from '../tasks/batch.js';
+import { asRunner } from '../tasks/pipeline.js';
+import { taskDefinition } from '../tasks/table.js';
+import { isRunner, type Pipeline, type TaskInput, type TaskRunner } from '../tasks/types.js';
+import { COCO80 } from '../vision/coco.js';
+import { IMAGE_PIPE_FD, ImageFrames, type WireInput } from './image-pipe.js';
+import type { LabelSource, ParentMessage, WorkerMessage, WorkerModelSpec } from './protocol.js';
+
+const RUNTIMES: Record<string, Runtime> = { onnx: onnxRuntime, tfjs: tfjsRuntime, transformers: transformersRuntime };
+
+let loaded: {
+  session: RuntimeSession;
+  runner: TaskRunner<unknown, unknown>;
+  /** The template pipeline, when the model can run it over a batch. */
+  batchPipeline?: Pipeline<unknown, unknown, unknown>;
+} | undefined;
+let chain: Promise<void> = Promise.resolve();
+
+function send(message: WorkerMessage): void {
+  process.send?.(message);
+}
+
+function errorBody(error: unknown): ErrorBody & { status?: number } {
+  if (error instanceof ArgusError) return { ...error.toJSON(), status: error.status };
+  return { code: 'internal_error', message: (error as Error)?.message ?? String(error), status: 500 };
+}
+
+async function resolveLabels(source: LabelSource, metadata: Readonly<Record<string, string>>): Promise<string[]> {
+  switch (source.source) {
+    case 'inline': return source.values;
+    case 'coco80': return [...COCO80];
+    case 'none': return [];
+    case 'file': return (await readFile(source.path, 'utf8')).split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+    case 'metadata': {
+      const names = parseClassNames(metadata[source.key]);
+      if (names) return names;
+      if (source.fallback === 'coco80') return [...COCO80];
+      throw new Error(`the model has no '${source.key}' metadata and its manifest gives no fallback labels`);
+    }
+  }
+}
+
+/**
+ * A model file's bytes (runtimes that take them parse them once) and its sha256. A model folder
+ * (transformers.js) is identified by its config.json, or by its file names and sizes without one:
+ * hashing gigabytes of weights at every load would cost more than the load.
+ */
+async function fingerprint(path: string): Promise<{ bytes?: Buffer; sha256: string }> {
+  const info = await stat(path);
+  if (info.isFile()) {
+    const bytes = await readFile(path);
+    return { bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
+  }
+  const hash = createHash('sha256');
+  const config = join(path, 'config.json');
+  if (await stat(config).then((s) => s.isFile(), () => false)) {
+    hash.update(await readFile(config));
+  } else {
+    for (const entry of (await readdir(path, { recursive: true, withFileTypes: true })).filter((e) => e.isFile())) {
+      const file = join(entry.parentPath, entry.name);
+      hash.update(`${file.slice(path.length)}:${(await stat(file)).size}\n`);
+    }
+  }
+  return { sha256: hash.digest('hex') };
+}
+
+async function load(spec: WorkerModelSpec): Promise<void> {
+  const started = performance.now();
+  // libvips threads count against the same core budget as the model's threads.
+  sharp.concurrency(spec.threads);
+  sharp.cache(false);
+  const runtime = RUNTIMES[spec.runtime];
+  if (!runtime) throw errors.modelUnavailable(spec.alias, `runtime '${spec.runtime}' is not available in this build.`);
+  const task = taskDefinition(spec.task);
+  if (!task) throw errors.modelUnavailable(spec.alias, `task '${spec.task}' is not implemented.`);
+  let bytes: Buffer | undefined;
+  let sha256: string;
+  try {
+    ({ bytes, sha256 } = await fingerprint(spec.file));
+  } catch (error) {
+    throw errors.modelUnavailable(spec.alias, `cannot read ${spec.file}: ${(error as Error).message}`);
+  }
+  let session: RuntimeSession;
+  try {
+    session = await runtime.load({ file: spec.file, bytes, threads: spec.threads, provider: spec.provider, requireProvider: spec.requireProvider });
+  } catch (error) {
+    throw errors.modelUnavailable(spec.alias, `loading ${spec.file} failed: ${(error as Error).message.split('\n')[0]}`);
+  }
+  const labels = await resolveLabels(spec.labels, session.metadata);
+  // Further models a task runs (OCR recognition, face attributes) get the same budget and provider.
+  const loadSession = async (name: string, runtimeName = spec.runtime): Promise<RuntimeSession> => {
+    const file = spec.files?.[name];
+    const other = RUNTIMES[runtimeName];
+    if (!file || !other) throw errors.modelUnavailable(spec.alias, `its manifest names no ${name} file or runtime '${runtimeName}' is missing.`);
+    try {
+      return await other.load({ file, bytes: await readFile(file), threads: spec.threads, provider: spec.provider, requireProvider: spec.requireProvider });
+    } catch (error) {
+      throw errors.modelUnavailable(spec.alias, `loading its ${name} file ${file} failed: ${(error as Error).message.split('\n')[0]}`);
+    }
+  };
+  const work = await task.createPipeline({
+    alias: spec.alias, session, input: spec.input, output: spec.output, labels, maxPixels: spec.maxPixels, files: spec.files ?? {}, loadSession,
+  });
+  const batchPipeline = !isRunner(work) && hasDynamicBatchAxis(session) ? work : undefined;
+  loaded = { session, runner: asRunner(work, session), batchPipeline };
+  send({
+    type: 'ready',
+    rss: process.memoryUsage.rss(),
+    info: {
+      provider: session.provider,
+      fallbackReason: session.fallbackReason,
+      sha256,
+      labels: labels.length,
+      inputs: [...session.inputs],
+      outputs: [...session.outputs],
+      load_ms: Math.round(performance.now() - started),
+      batchable: batchPipeline !== undefined,
+    },
+  });
+}
+
+/** Runs not yet answered, so a `cancel` (which does not wait in the chain) can reach the one running. */
+const running = new Map<number, AbortController>();
+
+/** Image frames from the parent (image-pipe.ts); absent only when this process was started without the pipe. */
+const frames = (() => {
+  try {
+    return new ImageFrames(new Socket({ fd: IMAGE_PIPE_FD, readable: true, writable: false }));
+  } catch {
+    return undefined;
+  }
+})();
+
+async function wireInput(id: number, input: WireInput): Promise<TaskInput> {
+  if (input.imageBytes === undefined) return input;
+  if (!frames) throw new Error('an image was sent over the image pipe, but this worker has none');
+  return frames.resolve(id, input);
+}
+
+async function run(id: number, params: unknown, wire: WireInput, partials: boolean, signal: AbortSignal): Promise<void> {
+  const input = await wireInput(id, wire);
+  if (!loaded) throw new Error('run before load');
+  const emit = partials ? (data: unknown) => send({ type: 'partial', id, data }) : undefined;
+  const { output, timings } = await loaded.runner.run(input, params, { emit, signal });
+  send({ type: 'result', id, output, timings, rss: process.memoryUsage.rss() });
+}
+
+/** Runs requests as one batch; every request is answered on its own id, with the batch's size. */
+async function runBatch(wired: Array<{ id: number; params: unknown; input: WireInput }>): Promise<void> {
+  const items = await Promise.all(wired.map(async (item) => ({ ...item, input: await wireInput(item.id, item.input) })));
+  if (!loaded?.batchPipeline) throw new Error('run-batch sent to a worker whose model cannot batch');
+  const outcomes = await runPipelineBatch(loaded.batchPipeline, loaded.session, items);
+  const rss = process.memoryUsage.rss();
+  outcomes.forEach((outcome, i) => {
+    const id = items[i].id;
+    if (outcome.ok) send({ type: 'result', id, output: outcome.result.output, timings: outcome.result.timings, rss, batch: items.length });
+    else send({ type: 'failed', id, error: errorBody(outcome.error) });
+  });
+}
+
+process.on('message', (message: ParentMessage) => {
+  if (message.type === 'cancel') {
+    running.get(message.id)?.abort();
+    return;
+  }
+  if (message.type === 'run') running.set(message.id, new AbortController());
+  // Requests are serialised: a session runs one inference at a time, with the threads it was given.
+  chain = chain.then(async () => {
+    if (message.type === 'load') {
+      await load(message.spec).catch((error: unknown) => {
+        send({ type: 'load-failed', error: errorBody(error) });
+        // A worker whose load failed is never reused: exit so the pool cannot hand it work.
+        setImmediate(() => process.exit(1));
+      });
+    } else if (message.type === 'run') {
+      const controller = running.get(message.id)!;
+      await run(message.id, message.params, message.input, message.partials === true, controller.signal).catch((error: unknown) => {
+        send({ type: 'failed', id: message.id, error: errorBody(error) });
+      });
+      running.delete(message.id);
+    } else if (message.type === 'run-batch') {
+      await runBatch(message.items).catch((error: unknown) => {
+        for (const item of message.items) send({ type: 'failed', id: item.id, error: errorBody(error) });
+      });
+    }
+  });
+});
+
+process.on('disconnect', () => process.exit(0));

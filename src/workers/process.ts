@@ -1,0 +1,231 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { dirname, extname, join } from 'node:path';
+import type { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { ArgusError, errors } from '../errors.js';
+import type { StageTimings, TaskInput } from '../tasks/types.js';
+import { sendImage } from './image-pipe.js';
+import type { LoadedModelInfo, ParentMessage, WorkerMessage, WorkerModelSpec } from './protocol.js';
+
+/** Worker lifecycle as an explicit state, never inferred from nulls. */
+export type WorkerState = 'starting' | 'idle' | 'busy' | 'stopping' | 'exited';
+
+export interface WorkerRunResult {
+  output: unknown;
+  timings: StageTimings;
+  /** How many requests ran in the same model run as this one (1 when not batched). */
+  batch?: number;
+}
+
+const here = fileURLToPath(import.meta.url);
+const sourceExt = extname(here);
+const ENTRY = join(dirname(here), `entry${sourceExt}`);
+// Workers start with an explicit execArgv rather than inheriting the parent's (which may hold
+// --inspect or test-runner flags); from TypeScript sources they need tsx to load.
+const EXEC_ARGV = sourceExt === '.ts' ? ['--import', import.meta.resolve('tsx')] : [];
+
+interface Pending {
+  resolve: (value: WorkerRunResult) => void;
+  reject: (error: Error) => void;
+  onPartial?: (data: unknown) => void;
+}
+
+/** A run's optional streaming and cancellation (see {@link RunContext}). */
+export interface WorkerRunOptions {
+  /** Receives each partial result the runner emits; the worker is asked for partials only when set. */
+  onPartial?: (data: unknown) => void;
+  /** Aborting it asks the worker to stop this run early (it still answers, with what it has). */
+  signal?: AbortSignal;
+}
+
+/** Parent-side handle of one model worker process. Runs one request at a time. */
+export class WorkerProcess {
+  state: WorkerState = 'starting';
+  info?: LoadedModelInfo;
+  /** Resident memory reported by the worker with its last message, in bytes. */
+  rss = 0;
+  requests = 0;
+  readonly startedAt = Date.now();
+  lastUsedAt = Date.now();
+  exitReason?: string;
+  /** Set when Argus stops the worker on purpose (evicted, idle, shutdown); absent for a crash. */
+  stopReason?: string;
+  private readonly child: ChildProcess;
+  private nextId = 1;
+  private pending = new Map<number, Pending>();
+  private exitListeners: Array<(reason: string) => void> = [];
+
+  private constructor(readonly spec: WorkerModelSpec) {
+    this.child = fork(ENTRY, [], {
+      execArgv: EXEC_ARGV,
+      serialization: 'advanced',
+      // fd 4: the image pipe (image-pipe.ts), so image bytes skip the IPC serialiser.
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc', 'pipe'],
+    });
+    // A write to a worker that died fails here; the exit handler reports the death.
+    this.child.stdio[4]?.on('error', () => undefined);
+    this.child.on('message', (m: WorkerMessage) => this.onMessage(m));
+    this.child.on('exit', (code, signal) => this.onExit(signal ? `killed by ${signal}` : `exit code ${code}`));
+    this.child.on('error', (error) => this.onExit(`process error: ${error.message}`));
+  }
+
+  private get imagePipe(): Writable | null {
+    return this.child.stdio[4] as Writable | null;
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** Forks a worker and loads the model in it; resolves when it is ready to run. */
+  static spawn(spec: WorkerModelSpec): Promise<WorkerProcess> {
+    const worker = new WorkerProcess(spec);
+    return new Promise((resolve, reject) => {
+      worker.readyWaiter = { resolve: () => resolve(worker), reject };
+      worker.send({ type: 'load', spec });
+    });
+  }
+
+  private readyWaiter?: { resolve: () => void; reject: (error: Error) => void };
+
+  private send(message: ParentMessage): void {
+    this.child.send(message, (error) => {
+      if (error) this.onExit(`IPC send failed: ${error.message}`);
+    });
+  }
+
+  /**
+   * Longest one run (or batch) may go unanswered before the worker counts as stuck: its requests
+   * fail with 504 `timeout` and the process is killed (the pool replaces it on demand). A stuck
+   * run is not retried, since the same input would most likely hang again. 0 = no limit.
+   */
+  runTimeoutMs = 0;
+
+  /** Starts the stuck-run watchdog for these request ids; returns its cancel. */
+  private watch(ids: number[]): () => void {
+    const ms = this.runTimeoutMs;
+    if (!ms) return () => undefined;
+    const timer = setTimeout(() => {
+      const stuck = ids.map((id) => this.settle(id)).filter((p) => p !== undefined);
+      if (stuck.length === 0) return;
+      this.exitReason = `stuck: no answer in ${ms} ms, killed`;
+      for (const pending of stuck) pending.reject(errors.timeout(`Model '${this.spec.alias}' inference`, ms));
+      // SIGKILL: a stuck native call (or a stopped process) does not handle SIGTERM.
+      this.child.kill('SIGKILL');
+    }, ms);
+    timer.unref();
+    return () => clearTimeout(timer);
+  }
+
+  /** Runs one request. The caller (the pool) never sends a second before the first settles. */
+  run(params: unknown, input: TaskInput, options: WorkerRunOptions = {}): Promise<WorkerRunResult> {
+    if (this.state !== 'idle') return Promise.reject(new Error(`worker ${this.pid} is ${this.state}`));
+    this.state = 'busy';
+    this.requests++;
+    const id = this.nextId++;
+    const { onPartial, signal } = options;
+    const cancel = () => this.send({ type: 'cancel', id });
+    let unwatch = () => undefined as void;
+    return new Promise<WorkerRunResult>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, onPartial });
+      this.send({ type: 'run', id, params, input: sendImage(this.imagePipe, id, input), partials: onPartial !== undefined });
+      unwatch = this.watch([id]);
+      signal?.addEventListener('abort', cancel, { once: true });
+    }).finally(() => {
+      unwatch();
+      signal?.removeEventListener('abort', cancel);
+      this.lastUsedAt = Date.now();
+      if (this.state === 'busy') this.state = 'idle';
+    });
+  }
+
+  /**
+   * Runs several requests as one batch (the model must be `batchable`); each settles on its own.
+   * The worker stays busy until all have. Cancelling one only drops it here: a batch runs whole.
+   */
+  runBatch(items: ReadonlyArray<{ params: unknown; input: TaskInput }>): Array<Promise<WorkerRunResult>> {
+    if (this.state !== 'idle') return items.map(() => Promise.reject(new Error(`worker ${this.pid} is ${this.state}`)));
+    this.state = 'busy';
+    this.requests += items.length;
+    const sent: Array<{ id: number; params: unknown; input: TaskInput }> = [];
+    const results = items.map((item) => {
+      const id = this.nextId++;
+      sent.push({ id, params: item.params, input: sendImage(this.imagePipe, id, item.input) });
+      return new Promise<WorkerRunResult>((resolve, reject) => this.pending.set(id, { resolve, reject }));
+    });
+    this.send({ type: 'run-batch', items: sent });
+    const unwatch = this.watch(sent.map((item) => item.id));
+    void Promise.allSettled(results).then(() => {
+      unwatch();
+      this.lastUsedAt = Date.now();
+      if (this.state === 'busy') this.state = 'idle';
+    });
+    return results;
+  }
+
+  onExitOnce(listener: (reason: string) => void): void {
+    this.exitListeners.push(listener);
+  }
+
+  private onMessage(message: WorkerMessage): void {
+    switch (message.type) {
+      case 'ready':
+        this.info = message.info;
+        this.rss = message.rss;
+        this.state = 'idle';
+        this.readyWaiter?.resolve();
+        this.readyWaiter = undefined;
+        break;
+      case 'load-failed':
+        this.exitReason = message.error.message;
+        this.readyWaiter?.reject(ArgusError.from(message.error));
+        this.readyWaiter = undefined;
+        break;
+      case 'partial':
+        this.pending.get(message.id)?.onPartial?.(message.data);
+        break;
+      case 'result':
+        this.rss = message.rss;
+        this.settle(message.id)?.resolve({ output: message.output, timings: message.timings, batch: message.batch });
+        break;
+      case 'failed':
+        this.settle(message.id)?.reject(ArgusError.from(message.error));
+        break;
+    }
+  }
+
+  private settle(id: number): Pending | undefined {
+    const pending = this.pending.get(id);
+    this.pending.delete(id);
+    return pending;
+  }
+
+  private onExit(reason: string): void {
+    if (this.state === 'exited') return;
+    const wasStopping = this.state === 'stopping';
+    this.state = 'exited';
+    this.exitReason ??= reason;
+    this.readyWaiter?.reject(errors.modelUnavailable(this.spec.alias, `its worker exited while loading (${reason}).`));
+    this.readyWaiter = undefined;
+    for (const pending of this.pending.values()) {
+      pending.reject(wasStopping ? errors.shuttingDown() : errors.workerCrashed(this.spec.alias, `pid ${this.pid}, ${reason}`));
+    }
+    this.pending.clear();
+    for (const listener of this.exitListeners) listener(reason);
+    this.exitListeners = [];
+  }
+
+  /** Stops the process: SIGTERM, then SIGKILL after `graceMs`. Resolves once it has exited. */
+  stop(graceMs = 2_000): Promise<void> {
+    if (this.state === 'exited') return Promise.resolve();
+    this.state = 'stopping';
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+      this.onExitOnce(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.child.kill('SIGTERM');
+    });
+  }
+}

@@ -1,0 +1,65 @@
+import type { ErrorBody } from '../errors.js';
+import type { ExecutionProvider, IoSpec } from '../runtimes/types.js';
+import type { InputSpec, OutputSpec, StageTimings } from '../tasks/types.js';
+import type { WireInput } from './image-pipe.js';
+
+/** Labels as the worker resolves them (paths already absolute). */
+export type LabelSource =
+  | { source: 'metadata'; key: string; fallback?: 'coco80' }
+  | { source: 'inline'; values: string[] }
+  | { source: 'file'; path: string }
+  | { source: 'coco80' }
+  | { source: 'none' };
+
+/** Everything a worker process needs to load one model; sent once, right after spawn. */
+export interface WorkerModelSpec {
+  alias: string;
+  task: string;
+  runtime: string;
+  /** Absolute path of the model file. */
+  file: string;
+  /** Absolute paths of the manifest's extra files by name (a second model, a dictionary). */
+  files?: Record<string, string>;
+  input?: InputSpec;
+  /** How the task decodes the outputs (from the manifest); recognised from the model when absent. */
+  output?: OutputSpec;
+  labels: LabelSource;
+  threads: number;
+  provider: ExecutionProvider;
+  requireProvider: boolean;
+  maxPixels: number;
+}
+
+export interface LoadedModelInfo {
+  provider: ExecutionProvider;
+  fallbackReason?: string;
+  sha256: string;
+  labels: number;
+  inputs: IoSpec[];
+  outputs: IoSpec[];
+  load_ms: number;
+  /**
+   * The model takes several requests in one run (every input and output has a dynamic first
+   * axis, and the task is a template pipeline): the pool may send it `run-batch`.
+   */
+  batchable?: boolean;
+}
+
+/**
+ * Parent → worker. Streaming is additive: a `run` with `partials: true` may be answered by any
+ * number of `partial` messages before its one `result` or `failed`; `cancel` asks the runner to
+ * stop early (it still answers, with what it has).
+ */
+export type ParentMessage =
+  | { type: 'load'; spec: WorkerModelSpec }
+  | { type: 'run'; id: number; params: unknown; input: WireInput; partials?: boolean }
+  | { type: 'cancel'; id: number }
+  /** Several requests run as one batch (only to a worker whose model is `batchable`); each is answered on its own id. */
+  | { type: 'run-batch'; items: Array<{ id: number; params: unknown; input: WireInput }> };
+
+export type WorkerMessage =
+  | { type: 'ready'; info: LoadedModelInfo; rss: number }
+  | { type: 'load-failed'; error: ErrorBody & { status?: number } }
+  | { type: 'partial'; id: number; data: unknown }
+  | { type: 'result'; id: number; output: unknown; timings: StageTimings; rss: number; batch?: number }
+  | { type: 'failed'; id: number; error: ErrorBody & { status?: number } };

@@ -1,0 +1,58 @@
+import { execFile } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import sharp from 'sharp';
+import { afterAll, describe, expect, it } from 'vitest';
+import { IMAGES_DIR, MODELS_DIR, REPO_ROOT, tempDir } from './helpers.js';
+
+const run = promisify(execFile);
+const out = tempDir('argus-cli-');
+
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+function argus(...args: string[]) {
+  return run(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src/cli/main.ts'), ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ARGUS_MODELS_DIR: MODELS_DIR, ARGUS_DATA_DIR: join(out, 'data') },
+  });
+}
+
+describe('the argus command', () => {
+  it('detect --json prints the same result shape as the API', async () => {
+    const { stdout } = await argus('detect', join(IMAGES_DIR, 'bus.jpg'), '--json');
+    const result = JSON.parse(stdout);
+    expect(result).toMatchObject({ width: 810, height: 1080, model: { alias: 'yolov8n' } });
+    expect(result.detections.filter((d: { label: string }) => d.label === 'person')).toHaveLength(4);
+  });
+
+  it('detect --out draws the boxes onto a copy of the image', async () => {
+    const file = join(out, 'annotated.png');
+    const { stdout } = await argus('detect', join(IMAGES_DIR, 'bus.jpg'), '--out', file, '--classes', 'bus');
+    expect(stdout).toMatch(/bus\s+0\.\d\d/);
+    expect(existsSync(file)).toBe(true);
+    const drawn = await sharp(file).raw().toBuffer({ resolveWithObject: true });
+    expect(drawn.info).toMatchObject({ width: 810, height: 1080 });
+    // The bus box's left edge is stroked in the bus colour (#48F90A) along its height.
+    const [x1, y1, , y2] = /bus\s+0\.\d\d\s+\[(\d+), (\d+), (\d+), (\d+)\]/.exec(stdout)!.slice(1).map(Number);
+    const nearBusColour = (x: number, y: number) => {
+      const i = (y * 810 + x) * drawn.info.channels;
+      return Math.abs(drawn.data[i] - 0x48) + Math.abs(drawn.data[i + 1] - 0xf9) + Math.abs(drawn.data[i + 2] - 0x0a) < 90;
+    };
+    let changed = 0;
+    for (let y = y1 + 30; y < y2 - 30; y++) if ([-2, -1, 0, 1, 2].some((dx) => nearBusColour(x1 + dx, y))) changed++;
+    expect(changed).toBe(y2 - y1 - 60);
+  });
+
+  it('models list shows what is installed, with licences', async () => {
+    const { stdout } = await argus('models', 'list');
+    expect(stdout).toMatch(/yolov8n\s+detect\s+onnx\s+AGPL-3\.0\s+yes/);
+  });
+
+  it('fails clearly on a file that is not an image', async () => {
+    await expect(argus('detect', join(REPO_ROOT, 'package.json'))).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('not an image'),
+    });
+  });
+});
