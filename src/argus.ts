@@ -34,6 +34,7 @@ import { lockDataDir } from './store/lock.js';
 import { openDatabase, type SqliteDatabase } from './store/sqlite/database.js';
 import type { WorkerManager } from './workers/manager.js';
 import { RemoteModels } from './workers/remote.js';
+import { BackgroundThumbnailer } from './workers/thumbnailer.js';
 
 export const VERSION: string = JSON.parse(
   readFileSync(fileURLToPath(new URL('../package.json', import.meta.url)), 'utf8'),
@@ -117,7 +118,11 @@ export async function createArgus(config: Config, options: CreateArgusOptions = 
     const queues = transport && (() => [...catalog.aliases().map(queueForModel), COMPOSITE_QUEUE].map((name) => transport.queue(name)));
     // The dashboard's history: in PostgreSQL when distributed, so every API node shows the same one.
     const historyStore = backends.pool ? new PostgresHistoryStore(backends.pool) : new SqliteHistoryStore(db);
-    const history = new HistoryService({ service, queue, store: historyStore, log, size: config.historySize, maxPixels: config.maxPixels });
+    const thumbnailer = new BackgroundThumbnailer();
+    const history = new HistoryService({
+      service, queue, store: historyStore, log, size: config.historySize, maxPixels: config.maxPixels,
+      thumbnails: (bytes, options) => thumbnailer.make(bytes, options),
+    });
     const keys = new KeyRing({ configured: config.apiKeys, file: new KeyFile(keysFilePath(config)) });
     const http = await buildHttpApp({ config, log, service, system, search, scene, history, files, stats: new StatsCollector(), version: VERSION, queues, keys, metrics });
 
@@ -143,6 +148,7 @@ export async function createArgus(config: Config, options: CreateArgusOptions = 
           await http.close();
           await running.close(5_000);
           await history.idle();
+          thumbnailer.close();
           database.close();
           unlock();
         })();

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { errors } from '../errors.js';
 import type { JobQueue, JobRecord } from '../jobs/types.js';
 import type { HistoryEntry, HistoryFacets, HistoryFilter, HistoryPage, HistoryStore, HistorySummary, NewHistoryEntry } from '../store/history.js';
-import { makeThumbnails, type Thumbnails } from '../vision/thumbnail.js';
+import { makeThumbnails, type ThumbnailOptions, type Thumbnails } from '../vision/thumbnail.js';
 import { summarise } from './history-summary.js';
 import type { FinishedRequest, InferenceService } from './inference.js';
 
@@ -20,6 +20,11 @@ export interface HistoryServiceDeps {
   size: number;
   /** Images larger than this (by header) get no thumbnails. */
   maxPixels: number;
+  /**
+   * Makes an image's preview and thumbnail. Argus passes a low-priority helper process
+   * (workers/thumbnailer.ts); the default makes them in this process.
+   */
+  thumbnails?: (bytes: Uint8Array, options: ThumbnailOptions) => Promise<Thumbnails>;
 }
 
 /** A result (or params) whose JSON is larger than this is not kept; the entry says so. Generated images are the usual case. */
@@ -33,8 +38,8 @@ const jsonSize = (value: unknown) => (value === undefined ? 0 : JSON.stringify(v
  * The result history behind the dashboard: every finished request and job, newest first, with a
  * preview of its image so the result can be redrawn. It listens to the inference service's
  * `onResult`; failed synchronous requests are not kept (their caller already has the error),
- * failed jobs are. Thumbnails are made off the request path, one at a time (sharp runs on the
- * libuv pool), and the store is trimmed to `size` after each insert.
+ * failed jobs are. Thumbnails are made off the request path, one at a time, and the store is
+ * trimmed to `size` after each insert.
  */
 export class HistoryService {
   private readonly listeners = new Set<(event: ActivityEvent) => void>();
@@ -119,7 +124,8 @@ export class HistoryService {
   private async record(finished: FinishedRequest, withImage: boolean): Promise<void> {
     let images: Thumbnails | undefined;
     if (withImage && finished.image) {
-      images = await makeThumbnails(finished.image.bytes, { maxPixels: this.deps.maxPixels }).catch((error: unknown) => {
+      const make = this.deps.thumbnails ?? makeThumbnails;
+      images = await make(finished.image.bytes, { maxPixels: this.deps.maxPixels }).catch((error: unknown) => {
         this.deps.log.warn({ err: error, id: finished.id }, 'history: no preview for this image');
         return undefined;
       });
