@@ -95,14 +95,16 @@ describe('worker node killed with kill -9 in the middle of a job', () => {
     await worker('yolov8n');
     const node = await api();
     // Enough work that both nodes are still busy when one is killed.
-    const ids = await Promise.all(Array.from({ length: 150 }, () => submit(node.url, 'yolov8n', image('bus.jpg'))));
+    const ids = await Promise.all(Array.from({ length: 160 }, () => submit(node.url, 'yolov8n', image('bus.jpg'))));
+    // Kill it once it has finished a job (so it is consuming, its model loaded) while the queue is
+    // still deep: it is then in the middle of the next one. Its figures reach the status with each
+    // 3 s heartbeat.
     await eventually(async () => {
       const status = await json(await fetch(`${node.url}/v1/system/status`));
-      return status.workers.some((w: { node: string; busy: boolean }) => w.node === doomed.id) ? true : undefined;
-    }, 30_000, 20);
-    // Its model is loaded and the queue is deep, so it is in the middle of a job (its busy flag
-    // reaches the status only with each 3 s heartbeat, which can fall between jobs).
-    await new Promise((r) => setTimeout(r, 500));
+      const ran = status.workers.filter((w: { node: string }) => w.node === doomed.id).reduce((n: number, w: { requests: number }) => n + w.requests, 0);
+      return ran > 0 ? true : undefined;
+    }, 60_000, 50);
+    expect((await json(await fetch(`${node.url}/healthz`))).jobs.queued).toBeGreaterThan(10);
     doomed.child.kill('SIGKILL');
 
     const jobs = await allFinished(node.url, ids, 120_000);
