@@ -88,8 +88,16 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
       plugins: [ajvFileKeyword],
     },
   });
+  // Fastify keeps keep-alive sockets open for 72 s and, on close, ends only those idle at that
+  // moment: a request in flight at SIGTERM held shutdown up for 72 s after its answer. While
+  // closing, answers say `connection: close`, so each socket ends with its request.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    if (closing) reply.header('connection', 'close');
   });
   // No route takes plain text; without this parser such bodies get a clear 415.
   app.removeContentTypeParser('text/plain');
