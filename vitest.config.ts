@@ -8,6 +8,9 @@ export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'scripts/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts'],
+    // Processes the code under test forks (model workers, the thumbnail helper) run the compiled
+    // build, which the global setup keeps current: ~0.6 s less start-up each than under tsx.
+    env: { ARGUS_BUILD_DIR: resolve(import.meta.dirname, 'dist') },
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // Integration files start real servers with worker processes; on a 2-core machine running

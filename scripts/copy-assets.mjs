@@ -1,5 +1,5 @@
 // Copies non-TypeScript assets that live beside the code (SQL migrations, static files) into dist/.
-import { cpSync, readdirSync, statSync } from 'node:fs';
+import { cpSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const ASSET = /\.(sql|html|css|svg|txt|json)$/;
@@ -13,3 +13,6 @@ function walk(dir) {
   }
 }
 walk(src);
+
+// The build's completion time: the test setup compares it with the sources to tell a stale build.
+writeFileSync('dist/.built', `${new Date().toISOString()}\n`);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
-import { IMAGES_DIR, MODELS_DIR, REPO_ROOT, tempDir } from './helpers.js';
+import { ARGUS_CLI, IMAGES_DIR, MODELS_DIR, REPO_ROOT, tempDir } from './helpers.js';
 
 const run = promisify(execFile);
 const out = tempDir('argus-cli-');
@@ -12,7 +12,7 @@ const out = tempDir('argus-cli-');
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 function argus(...args: string[]) {
-  return run(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src/cli/main.ts'), ...args], {
+  return run(process.execPath, [ARGUS_CLI, ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, ARGUS_MODELS_DIR: MODELS_DIR, ARGUS_DATA_DIR: join(out, 'data') },
   });

@@ -5,7 +5,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MODELS_DIR, REPO_ROOT, tempDir } from './helpers.js';
+import { ARGUS_CLI, MODELS_DIR, REPO_ROOT, tempDir } from './helpers.js';
 import { startModelServer, type ModelServer } from './model-server.js';
 
 const run = promisify(execFile);
@@ -48,7 +48,7 @@ afterAll(async () => {
 /** Runs argus with the temp models dir; resolves with the exit code instead of rejecting. */
 async function argus(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src/cli/main.ts'), ...args], {
+    const { stdout, stderr } = await run(process.execPath, [ARGUS_CLI, ...args], {
       cwd: REPO_ROOT,
       env: { ...process.env, ARGUS_MODELS_DIR: modelsDir, ARGUS_HUGGINGFACE_ENDPOINT: server.url },
     });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyHomography, fitHomography, type PointPair } from '../src/vision/homography.js';
-import { eventually, image, IMAGES_DIR, json, MODELS_DIR, postImage, postJson, REPO_ROOT, startServer, tempDir, type TestServer } from './helpers.js';
+import { ARGUS_CLI, eventually, image, IMAGES_DIR, json, MODELS_DIR, postImage, postJson, REPO_ROOT, startServer, tempDir, type TestServer } from './helpers.js';
 
 /**
  * bus.jpg (810×1080): two men stand on the pavement at the left (feet near x 146 and 282, y 857–902),
@@ -187,7 +187,7 @@ describe('argus analyze (CLI)', () => {
   it('analyses a frame with a camera config file', async () => {
     const camera = join(dir, 'camera.json');
     writeFileSync(camera, JSON.stringify(BUS_STOP));
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src/cli/main.ts'), 'analyze', join(IMAGES_DIR, 'bus.jpg'), '--camera-config', camera, '--json'], {
+    const { stdout } = await promisify(execFile)(process.execPath, [ARGUS_CLI, 'analyze', join(IMAGES_DIR, 'bus.jpg'), '--camera-config', camera, '--json'], {
       cwd: REPO_ROOT,
       env: { ...process.env, ARGUS_MODELS_DIR: MODELS_DIR, ARGUS_DATA_DIR: join(dir, 'cli-data') },
     });

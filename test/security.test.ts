@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createArgus } from '../src/argus.js';
 import { loadConfig } from '../src/config/load.js';
 import { KeyFile } from '../src/store/keys.js';
-import { eventually, image, json, MODELS_DIR, REPO_ROOT, startServer, tempDir, type TestServer } from './helpers.js';
+import { ARGUS_CLI, eventually, image, json, MODELS_DIR, REPO_ROOT, startServer, tempDir, type TestServer } from './helpers.js';
 
 const INFERENCE_A = 'inference:test-key-alpha-0123456789';
 const INFERENCE_B = 'test-key-bravo-0123456789'; // bare: inference scope
@@ -226,7 +226,7 @@ describe('argus keys (CLI)', () => {
     const { execFileSync } = await import('node:child_process');
     const { readFileSync } = await import('node:fs');
     const dataDir = tempDir();
-    const argus = (...args: string[]) => execFileSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src/cli/main.ts'), '--data-dir', dataDir, 'keys', ...args], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const argus = (...args: string[]) => execFileSync(process.execPath, [ARGUS_CLI, '--data-dir', dataDir, 'keys', ...args], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     const secret = argus('create', '--scope', 'admin', '--name', 'ops').trim();
     expect(secret).toMatch(/^argus_[\w-]{43}$/);
     const listed = JSON.parse(argus('list', '--json'));

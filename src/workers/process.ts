@@ -1,9 +1,8 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { dirname, extname, join } from 'node:path';
 import type { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { ArgusError, errors } from '../errors.js';
 import type { StageTimings, TaskInput } from '../tasks/types.js';
+import { childModule } from './child-module.js';
 import { sendImage } from './image-pipe.js';
 import type { LoadedModelInfo, ParentMessage, WorkerMessage, WorkerModelSpec } from './protocol.js';
 
@@ -16,13 +15,6 @@ export interface WorkerRunResult {
   /** How many requests ran in the same model run as this one (1 when not batched). */
   batch?: number;
 }
-
-const here = fileURLToPath(import.meta.url);
-const sourceExt = extname(here);
-const ENTRY = join(dirname(here), `entry${sourceExt}`);
-// Workers start with an explicit execArgv rather than inheriting the parent's (which may hold
-// --inspect or test-runner flags); from TypeScript sources they need tsx to load.
-const EXEC_ARGV = sourceExt === '.ts' ? ['--import', import.meta.resolve('tsx')] : [];
 
 interface Pending {
   resolve: (value: WorkerRunResult) => void;
@@ -56,8 +48,9 @@ export class WorkerProcess {
   private exitListeners: Array<(reason: string) => void> = [];
 
   private constructor(readonly spec: WorkerModelSpec) {
-    this.child = fork(ENTRY, [], {
-      execArgv: EXEC_ARGV,
+    const entry = childModule('workers/entry');
+    this.child = fork(entry.path, [], {
+      execArgv: entry.execArgv,
       serialization: 'advanced',
       // fd 4: the image pipe (image-pipe.ts), so image bytes skip the IPC serialiser.
       stdio: ['ignore', 'inherit', 'inherit', 'ipc', 'pipe'],

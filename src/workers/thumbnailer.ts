@@ -1,12 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { dirname, extname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { childModule } from './child-module.js';
 import type { ThumbnailOptions, Thumbnails } from '../vision/thumbnail.js';
-
-const here = fileURLToPath(import.meta.url);
-const sourceExt = extname(here);
-const ENTRY = join(dirname(here), `thumbnailer-entry${sourceExt}`);
-const EXEC_ARGV = sourceExt === '.ts' ? ['--import', import.meta.resolve('tsx')] : [];
 
 /** Parent → helper: make the thumbnails of one image. */
 export interface ThumbnailRequest {
@@ -63,7 +57,8 @@ export class BackgroundThumbnailer {
   }
 
   private start(): ChildProcess {
-    const child = fork(ENTRY, [], { execArgv: EXEC_ARGV, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const entry = childModule('workers/thumbnailer-entry');
+    const child = fork(entry.path, [], { execArgv: entry.execArgv, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     child.on('message', (reply: ThumbnailReply) => {
       const pending = this.pending.get(reply.id);
       if (!pending) return;
