@@ -15,15 +15,17 @@ export default defineConfig({
     env: { ARGUS_BUILD_DIR: resolve(import.meta.dirname, 'dist') },
     projects: [
       {
-        // Unit and store tests (src/, scripts/): one process per core, first.
+        // Unit and store tests (src/, scripts/): one process per core, first. Files share their
+        // process (isolate: false), which saves ~1 s of imports per file; each cleans up after itself.
         extends: true,
         test: { name: 'unit', include: ['src/**/*.test.ts', 'scripts/**/*.test.ts'], maxWorkers: 2, isolate: false, sequence: { groupOrder: 0 } },
       },
       {
         // Integration files start real servers with worker processes; on a 2-core machine running
-        // them side by side only adds noise and timeouts, so one at a time, after the unit tests.
+        // them side by side only adds noise and timeouts, so one at a time, after the unit tests,
+        // in one shared process.
         extends: true,
-        test: { name: 'integration', include: ['test/**/*.test.ts'], fileParallelism: false, sequence: { groupOrder: 1 } },
+        test: { name: 'integration', include: ['test/**/*.test.ts'], fileParallelism: false, isolate: false, sequence: { groupOrder: 1 } },
       },
     ],
   },
