@@ -153,7 +153,7 @@ export function servingMarkdown(result: ServingResult, targets: ServingTarget[],
     '',
     '### Argus end to end over HTTP',
     '',
-    'autocannon closed loop, multipart upload of the image, default configuration (two single-thread workers per model, dynamic batching on for resnet18-embed, history on). Latency percentiles from every 2xx response. "API overhead" = total − (queue + decode + preprocess + inference + postprocess) from the responses\' `timings`; "API CPU ms/req" = CPU time of the API process per answered request (multipart parsing, IPC, JSON, and the history previews made after answering).',
+    'autocannon closed loop, multipart upload of the image, default configuration (two single-thread workers per model, dynamic batching on for resnet18-embed, history on). Latency percentiles from every 2xx response. "API overhead" = total − (queue + decode + preprocess + inference + postprocess) from the responses\' `timings`; "API CPU ms/req" = CPU time of the API process per answered request (multipart parsing, IPC, JSON, the history record; the history previews are made in a separate helper process at nice 19 and are not counted).',
     '',
     markdownTable(httpTable(result)),
     '',
@@ -196,7 +196,7 @@ export function servingMarkdown(result: ServingResult, targets: ServingTarget[],
   }
   if (result.history) {
     const h = result.history;
-    out.push('', `### What the result history costs (yolov8n, c=${h.connections})`, '', 'The history (dashboard) records every result with a 640 px preview and a thumbnail, made with sharp in the API process after the answer is sent: CPU the model workers then do not get on a 2-core machine.', '', markdownTable({
+    out.push('', `### What the result history costs (yolov8n, c=${h.connections})`, '', 'The history (dashboard) records every result with a 640 px preview and a thumbnail, made with sharp after the answer is sent in a helper process at nice 19, which gets only CPU the model workers leave idle (under saturation previews are skipped rather than slow inference).', '', markdownTable({
       headers: ['history', 'req/s', 'p50 ms', 'p99 ms', '÷ limit', 'API CPU ms/req', 'other CPU'],
       rows: [['on (historySize 200, default)', h.on], ['off (historySize 0)', h.off]].map(([name, r]) => {
         const x = r as typeof h.on;
