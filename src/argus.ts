@@ -103,7 +103,10 @@ export async function createArgus(config: Config, options: CreateArgusOptions = 
     const dispatcher: Dispatcher = new MeteredDispatcher(new UpstreamDispatcher(backends.dispatcher, remote), metrics);
     const { queue, blobs, workers } = backends;
     // Batch sizes as the dynamic batcher forms them (embedded mode; worker nodes run their own batches).
-    workers?.onModelRun((run) => metrics.batchSize.observe({ model: run.alias }, run.size));
+    workers?.onModelRun((run) => {
+      metrics.batchSize.observe({ model: run.alias }, run.size);
+      if (run.overlapped) metrics.overlapped.inc({ model: run.alias });
+    });
     workers?.onModelLifecycle((event) => {
       if (event.kind === 'load') metrics.modelLoadDuration.observe({ model: event.alias }, event.load_ms / 1000);
       else metrics.observeUnload(event.alias, event.reason);

@@ -1,5 +1,6 @@
 import type { Manifest } from '../models/manifest.js';
 import type { StageTimings, TaskInput } from '../tasks/types.js';
+import type { ThumbnailSides, Thumbnails } from '../vision/thumbnail.js';
 import type { EvictResult, MemoryStatus, ModelRuntimeStatus, WorkerManager, WorkerStatus } from '../workers/manager.js';
 import type { Priority } from '../workers/pool.js';
 
@@ -14,6 +15,8 @@ export interface InferenceRequest {
   onPartial?: (partial: unknown) => void;
   /** Aborted when the caller gives up: a queued request is dropped, a running one asked to stop. */
   signal?: AbortSignal;
+  /** Asks for the history's images, made from the worker's own decode where it can (see {@link InferenceOutcome.preview}). */
+  preview?: ThumbnailSides;
 }
 
 export interface InferenceOutcome {
@@ -22,6 +25,8 @@ export interface InferenceOutcome {
   /** sha256 of the model file that answered. */
   sha256?: string;
   provider?: string;
+  /** The history's images (asked with `preview`), arriving after the result; undefined where the worker had none. */
+  preview?: Promise<Thumbnails | undefined>;
 }
 
 /**
@@ -53,6 +58,7 @@ export class LocalDispatcher implements Dispatcher {
     const result = await this.workers.execute(request.manifest, request.params, request.input, request.priority, {
       onPartial: request.onPartial,
       signal: request.signal,
+      preview: request.preview,
     });
     const info = this.workers.loadedInfo(request.manifest.alias);
     return {
@@ -60,6 +66,7 @@ export class LocalDispatcher implements Dispatcher {
       timings: { ...result.timings, queue_ms: result.queue_ms },
       sha256: info?.sha256,
       provider: info?.provider,
+      preview: result.preview,
     };
   }
 

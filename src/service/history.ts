@@ -38,7 +38,8 @@ const jsonSize = (value: unknown) => (value === undefined ? 0 : JSON.stringify(v
  * The result history behind the dashboard: every finished request and job, newest first, with a
  * preview of its image so the result can be redrawn. It listens to the inference service's
  * `onResult`; failed synchronous requests are not kept (their caller already has the error),
- * failed jobs are. Thumbnails are made off the request path, one at a time, and the store is
+ * failed jobs are. Thumbnails come from the model worker's own decode where it can make them
+ * (detection), else they are made here off the request path, one at a time; the store is
  * trimmed to `size` after each insert.
  */
 export class HistoryService {
@@ -48,7 +49,8 @@ export class HistoryService {
   private lastBacklogWarning = 0;
 
   constructor(private readonly deps: HistoryServiceDeps) {
-    if (deps.size > 0) deps.service.onResult((finished) => this.enqueue(finished));
+    // Previews at the default sides; the worker that ran the request makes them where it can.
+    if (deps.size > 0) deps.service.onResult((finished) => this.enqueue(finished), { previews: {} });
     deps.queue.watch?.((job) => this.emit({ type: 'job', job }));
   }
 
@@ -109,7 +111,8 @@ export class HistoryService {
 
   private enqueue(finished: FinishedRequest): void {
     if (!finished.id || (finished.kind === 'sync' && finished.error)) return;
-    const withImage = finished.image !== undefined && this.backlog < MAX_BACKLOG;
+    // The backlog bounds decoding here; previews a worker made cost nothing to keep.
+    const withImage = finished.image !== undefined && (finished.thumbnails !== undefined || this.backlog < MAX_BACKLOG);
     if (finished.image && !withImage && Date.now() - this.lastBacklogWarning > 60_000) {
       this.lastBacklogWarning = Date.now();
       this.deps.log.warn({ backlog: this.backlog }, 'history: thumbnails are falling behind; recording results without previews for now');
@@ -125,7 +128,7 @@ export class HistoryService {
     let images: Thumbnails | undefined;
     if (withImage && finished.image) {
       const make = this.deps.thumbnails ?? makeThumbnails;
-      images = await make(finished.image.bytes, { maxPixels: this.deps.maxPixels }).catch((error: unknown) => {
+      images = (await finished.thumbnails) ?? await make(finished.image.bytes, { maxPixels: this.deps.maxPixels }).catch((error: unknown) => {
         this.deps.log.warn({ err: error, id: finished.id }, 'history: no preview for this image');
         return undefined;
       });

@@ -13,6 +13,7 @@ import type { BlobStore } from '../store/blobs.js';
 import { taskDefinition } from '../tasks/table.js';
 import type { InputKind, StageTimings, TaskInput } from '../tasks/types.js';
 import { probeImage, type ImageInfo } from '../vision/image.js';
+import type { ThumbnailSides, Thumbnails } from '../vision/thumbnail.js';
 import type { UrlFetcher } from './fetch-url.js';
 
 /** An image as it arrived: its encoded bytes. */
@@ -71,6 +72,12 @@ export interface FinishedRequest {
   text?: string;
   result?: TaskResult;
   error?: ErrorBody;
+  /**
+   * The image's preview and thumbnail, made by the model worker from its own decode, for
+   * listeners that asked for them ({@link InferenceService.onResult}); may resolve undefined
+   * (the task's decode cannot make them), and is absent where none was asked.
+   */
+  thumbnails?: Promise<Thumbnails | undefined>;
 }
 
 /** Receives each finished request or job; must not throw, and should hand slow work off (it runs on the request's path). */
@@ -130,7 +137,15 @@ export interface ResultHook {
 }
 
 /** A request whose images are all bytes: URLs fetched. */
-type Resolved = Omit<TaskRequest, 'image' | 'images'> & { image?: ImageInput; images?: ImageInput[] };
+type Resolved = Omit<TaskRequest, 'image' | 'images'> & {
+  image?: ImageInput;
+  images?: ImageInput[];
+  /** Ask the worker for the history's images of `image`. */
+  preview?: ThumbnailSides;
+};
+
+/** Previews of finished jobs kept until the job's final state is reported; more than this and the oldest go. */
+const MAX_KEPT_JOB_PREVIEWS = 256;
 
 interface Prepared {
   task: string;
@@ -165,6 +180,11 @@ export class InferenceService {
   private readonly composites = new Map<string, CompositeTask>();
   private readonly resultHooks = new Map<string, ResultHook>();
   private readonly resultListeners = new Set<ResultListener>();
+  /** The sizes of the previews a result listener asked for; none asked, none made. */
+  private previewSides?: ThumbnailSides;
+  /** Worker-made previews of results, until the result is reported to listeners. */
+  private readonly previews = new WeakMap<TaskResult, Promise<Thumbnails | undefined>>();
+  private readonly jobPreviews = new Map<string, Promise<Thumbnails | undefined>>();
 
   constructor(private readonly deps: InferenceServiceDeps) {}
 
@@ -186,9 +206,12 @@ export class InferenceService {
   /**
    * Adds an observer called once per finished request (`run`, succeeded or failed) and once per
    * async job reaching its final state (`jobFinished`, with the job's stored image); composite
-   * tasks' inner calls are not reported separately. Returns a function that removes it.
+   * tasks' inner calls are not reported separately. With `previews`, model workers make the
+   * image's preview and thumbnail from their own decode where they can (`thumbnails`), saving the
+   * listener a second decode. Returns a function that removes it.
    */
-  onResult(listener: ResultListener): () => void {
+  onResult(listener: ResultListener, options: { previews?: ThumbnailSides } = {}): () => void {
+    if (options.previews) this.previewSides = options.previews;
     this.resultListeners.add(listener);
     return () => this.resultListeners.delete(listener);
   }
@@ -304,12 +327,12 @@ export class InferenceService {
     }
     const input: TaskInput = { image: request.image?.bytes, images: request.images?.map((i) => i.bytes), text: request.text };
     const outcome = await this.deps.dispatcher.execute({
-      manifest: prepared.manifest!, params: prepared.params, input, priority, onPartial: request.onPartial, signal: request.signal,
+      manifest: prepared.manifest!, params: prepared.params, input, priority, onPartial: request.onPartial, signal: request.signal, preview: request.preview,
     });
     const output = outcome.output as Record<string, unknown>;
     const result: TaskResult = { id, model: { alias: prepared.manifest!.alias, sha256: outcome.sha256 }, ...output, timings: { ...outcome.timings, queue_ms: 0, total_ms: 0 } };
     const extra = await this.resultHooks.get(prepared.task)?.after(result, prepared.params, request);
-    return {
+    return this.withPreview(outcome.preview, {
       ...result,
       ...extra,
       timings: {
@@ -317,11 +340,16 @@ export class InferenceService {
         queue_ms: round2(outcome.timings.queue_ms + waitedMs),
         total_ms: round2(performance.now() - started + waitedMs),
       },
-    };
+    });
+  }
+
+  private withPreview(preview: Promise<Thumbnails | undefined> | undefined, result: TaskResult): TaskResult {
+    if (preview) this.previews.set(result, preview);
+    return result;
   }
 
   /** Fetches every image named by URL, so the rest of the path only sees bytes. */
-  private async resolveImages(request: TaskRequest): Promise<Resolved> {
+  private async resolveImages(request: TaskRequest & Pick<Resolved, 'preview'>): Promise<Resolved> {
     const { image, images } = request;
     const isUrl = (source?: ImageSource): source is ImageUrl => source !== undefined && 'url' in source;
     if (!isUrl(image) && !images?.some(isUrl)) return request as Resolved;
@@ -334,7 +362,7 @@ export class InferenceService {
     return { ...request, image: image && (await bytesOf(image)), images: images && (await Promise.all(images.map(bytesOf))) };
   }
 
-  private async runAt(request: TaskRequest, priority: Priority): Promise<TaskResult> {
+  private async runAt(request: TaskRequest & Pick<Resolved, 'preview'>, priority: Priority): Promise<TaskResult> {
     const started = performance.now();
     const resolved = await this.resolveImages(request);
     const prepared = await this.prepare(resolved);
@@ -349,8 +377,8 @@ export class InferenceService {
     try {
       const resolved = await this.resolveImages(request);
       asked = { ...asked, image: resolved.image ?? resolved.images?.[0] };
-      const result = await this.runAt(resolved, 'interactive');
-      this.notify({ ...asked, id: result.id, result });
+      const result = await this.runAt({ ...resolved, preview: this.previewSides }, 'interactive');
+      this.notify({ ...asked, id: result.id, result, thumbnails: this.previews.get(result) });
       return result;
     } catch (error) {
       this.notify({ ...asked, error: error instanceof ArgusError ? error.toJSON() : errors.internal().toJSON() });
@@ -400,14 +428,22 @@ export class InferenceService {
       if (!bytes) throw errors.internal(`The job's input image (${job.inputKey}) is missing from the data directory.`);
       image = { bytes };
     }
-    const request: Resolved = { task: job.task, model: job.model || undefined, params: job.params, image, text: job.text, owner: job.owner || undefined };
+    const preview = this.resultListeners.size > 0 ? this.previewSides : undefined;
+    const request: Resolved = { task: job.task, model: job.model || undefined, params: job.params, image, text: job.text, owner: job.owner || undefined, preview };
     const prepared = await this.prepare(request);
     const waited = job.started_at ? Math.max(0, job.started_at - job.created_at) : 0;
     const { queue, log } = this.deps;
     const progress = queue.setProgress && ((value: unknown) => {
       queue.setProgress!(job.id, value).catch((error: unknown) => log.warn({ err: error, job: job.id }, 'could not record job progress'));
     });
-    return this.execute(prepared, request, 'batch', job.id, started, waited, progress);
+    const result = await this.execute(prepared, request, 'batch', job.id, started, waited, progress);
+    const thumbnails = this.previews.get(result);
+    if (thumbnails) {
+      this.jobPreviews.delete(job.id); // a retried job's newest preview goes last in line
+      this.jobPreviews.set(job.id, thumbnails);
+      if (this.jobPreviews.size > MAX_KEPT_JOB_PREVIEWS) this.jobPreviews.delete(this.jobPreviews.keys().next().value!);
+    }
+    return result;
   };
 
   /** Called when a job reaches a final state: its upload goes unless uploads are kept. */
@@ -418,9 +454,10 @@ export class InferenceService {
       const bytes = job.inputKey ? await this.deps.blobs.get(job.inputKey).catch(() => undefined) : undefined;
       this.notify({
         kind: 'job', id: job.id, task: job.task, model: job.model || undefined, params: job.params, image: bytes && { bytes }, text: job.text,
-        result: job.result as TaskResult | undefined, error: job.error,
+        result: job.result as TaskResult | undefined, error: job.error, thumbnails: this.jobPreviews.get(job.id),
       });
     }
+    this.jobPreviews.delete(job.id);
     if (!this.deps.config.keepUploads && job.inputKey) await this.deps.blobs.delete(job.inputKey);
   }
 }

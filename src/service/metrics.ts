@@ -47,6 +47,10 @@ export class Metrics {
     name: 'argus_batch_size', help: 'Requests per batch run by a model worker.',
     labelNames: ['model'] as const, buckets: [1, 2, 4, 8, 16, 32, 64], registers: [this.registry],
   });
+  readonly overlapped = new Counter({
+    name: 'argus_overlapped_requests_total', help: 'Requests handed to a model worker while it still ran the one before, so their decode overlapped its inference.',
+    labelNames: ['model'] as const, registers: [this.registry],
+  });
   readonly rejected = new Counter({
     name: 'argus_rejected_requests_total', help: 'Requests refused with a 4xx, by error code (the reason).',
     labelNames: ['code'] as const, registers: [this.registry],

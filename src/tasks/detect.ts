@@ -4,6 +4,7 @@ import type { IoSpec, TensorData } from '../runtimes/types.js';
 import { letterboxImage, unletterboxBox, type Box, type DecodedPixels } from '../vision/letterbox.js';
 import { resizeImage, unstretchBox } from '../vision/resize.js';
 import { hwcToChw, hwcToFloat } from '../vision/tensor.js';
+import type { PreviewSource } from '../vision/thumbnail.js';
 import { CENTERNET_ROW, decodeCenterNet, type CenterNetDecodeOptions } from './centernet.js';
 import { type InputSpec, type ModelContext, type OutputSpec, type Pipeline, pixelTransform, requireImage, type TaskDefinition } from './types.js';
 import { decodeYolo, type RawDetection } from './yolo.js';
@@ -57,6 +58,8 @@ function resolveClassIds(classes: DetectParams['classes'], labels: readonly stri
 /** A decoded image, resized as the model wants it, with the way back to source pixels. */
 interface PreparedImage extends DecodedPixels {
   toSource(box: Box): Box;
+  /** The letterboxed input holds the whole image undistorted: the history's preview is cut from it. */
+  preview?: PreviewSource;
 }
 
 function imageDecoder(input: InputSpec, maxPixels: number): (bytes: Uint8Array) => Promise<PreparedImage> {
@@ -64,7 +67,12 @@ function imageDecoder(input: InputSpec, maxPixels: number): (bytes: Uint8Array) 
     case 'letterbox':
       return async (bytes) => {
         const r = await letterboxImage(bytes, input.width, input.height, input.pad, maxPixels);
-        return { data: r.data, width: r.width, height: r.height, toSource: (box) => unletterboxBox(box, r.geometry) };
+        const g = r.geometry;
+        const preview: PreviewSource = {
+          data: r.data, width: g.dstWidth, height: g.dstHeight, sourceWidth: r.width, sourceHeight: r.height,
+          region: { left: g.padLeft, top: g.padTop, width: g.resizedWidth, height: g.resizedHeight },
+        };
+        return { data: r.data, width: r.width, height: r.height, toSource: (box) => unletterboxBox(box, g), preview };
       };
     case 'stretch':
       return async (bytes) => {
@@ -138,6 +146,8 @@ export function createDetectPipeline(model: ModelContext): Pipeline<DetectParams
     outputs: [head.output],
 
     decode: (input) => decodeImage(requireImage(input)),
+
+    preview: (decoded) => decoded.preview,
 
     preprocess(decoded): Record<string, TensorData> {
       (nhwc ? hwcToFloat : hwcToChw)(decoded.data, input.width, input.height, transform, tensor);

@@ -1,5 +1,6 @@
+import { errors } from '../errors.js';
 import type { RuntimeSession } from '../runtimes/types.js';
-import { isRunner, type Pipeline, type StageTimings, type TaskInput, type TaskRunner } from './types.js';
+import { isRunner, type Pipeline, type RunContext, type RunnerResult, type StageTimings, type TaskInput, type TaskRunner } from './types.js';
 
 export interface PipelineResult<Output> {
   output: Output;
@@ -8,6 +9,25 @@ export interface PipelineResult<Output> {
 
 const round2 = (ms: number) => Math.round(ms * 100) / 100;
 
+/**
+ * A request in two parts, so a worker can overlap requests: `prepare` needs no session (it
+ * decodes: libvips works off the main thread) and may run while the previous request's inference
+ * does; `finish` uses the session and runs one request at a time.
+ */
+export interface StagedRunner<P, O> {
+  prepare(input: TaskInput, params: P): Promise<PreparedRun>;
+  finish(prepared: PreparedRun, params: P, context?: RunContext): Promise<RunnerResult<O>>;
+  /** Whether `prepare` does real work, so that overlapping requests gains anything. */
+  readonly overlaps: boolean;
+}
+
+/** What `prepare` hands to `finish`: opaque to the worker. */
+export interface PreparedRun {
+  readonly input: TaskInput;
+  readonly decoded?: unknown;
+  readonly decodeMs: number;
+}
+
 /** Runs one request through a pipeline, timing every stage. */
 export async function runPipeline<P, D, O>(
   pipeline: Pipeline<P, D, O>,
@@ -15,23 +35,48 @@ export async function runPipeline<P, D, O>(
   input: TaskInput,
   params: P,
 ): Promise<PipelineResult<O>> {
-  const t0 = performance.now();
-  const decoded = await pipeline.decode(input, params);
-  const t1 = performance.now();
-  const feeds = pipeline.preprocess(decoded, params);
-  const t2 = performance.now();
-  const outputs = await session.run(feeds, pipeline.outputs);
-  const t3 = performance.now();
-  const output = pipeline.postprocess(outputs, decoded, params);
-  const t4 = performance.now();
+  const staged = stagePipeline(pipeline, session);
+  const { output, timings } = await staged.finish(await staged.prepare(input, params), params);
+  return { output, timings };
+}
+
+function stagePipeline<P, D, O>(pipeline: Pipeline<P, D, O>, session: RuntimeSession): StagedRunner<P, O> {
   return {
-    output,
-    timings: { decode_ms: round2(t1 - t0), preprocess_ms: round2(t2 - t1), inference_ms: round2(t3 - t2), postprocess_ms: round2(t4 - t3) },
+    overlaps: true,
+    async prepare(input, params) {
+      const t0 = performance.now();
+      const decoded = await pipeline.decode(input, params);
+      return { input, decoded, decodeMs: performance.now() - t0 };
+    },
+    async finish(prepared, params, context) {
+      // A request cancelled while it waited for the session is not run.
+      if (context?.signal?.aborted) throw errors.cancelled();
+      const decoded = prepared.decoded as D;
+      const t1 = performance.now();
+      const feeds = pipeline.preprocess(decoded, params);
+      const t2 = performance.now();
+      const outputs = await session.run(feeds, pipeline.outputs);
+      const t3 = performance.now();
+      const output = pipeline.postprocess(outputs, decoded, params);
+      const t4 = performance.now();
+      return {
+        output,
+        timings: { decode_ms: round2(prepared.decodeMs), preprocess_ms: round2(t2 - t1), inference_ms: round2(t3 - t2), postprocess_ms: round2(t4 - t3) },
+        preview: pipeline.preview?.(decoded),
+      };
+    },
   };
 }
 
-/** The one way a worker runs a task: a template pipeline over the session, or the task's own runner. */
-export function asRunner<P, O>(work: Pipeline<P, unknown, O> | TaskRunner<P, O>, session: RuntimeSession): TaskRunner<P, O> {
-  if (isRunner(work)) return work;
-  return { run: (input, params) => runPipeline(work, session, input, params) };
+/**
+ * The one way a worker runs a task: a template pipeline over the session, split in two so the
+ * worker can overlap requests, or the task's own runner, which does all its work in `finish`.
+ */
+export function asStagedRunner<P, O>(work: Pipeline<P, unknown, O> | TaskRunner<P, O>, session: RuntimeSession): StagedRunner<P, O> {
+  if (!isRunner(work)) return stagePipeline(work, session);
+  return {
+    overlaps: false,
+    prepare: async (input) => ({ input, decodeMs: 0 }),
+    finish: (prepared, params, context) => work.run(prepared.input, params, context),
+  };
 }

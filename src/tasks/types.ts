@@ -2,6 +2,7 @@ import type { TSchema } from 'typebox';
 import { errors } from '../errors.js';
 import type { RuntimeSession, TensorData } from '../runtimes/types.js';
 import type { PixelTransform } from '../vision/tensor.js';
+import type { PreviewSource } from '../vision/thumbnail.js';
 
 /** How a model wants its image: the task reads this from the model's manifest. */
 export interface InputSpec {
@@ -85,6 +86,11 @@ export interface Pipeline<Params, Decoded, Output> {
   decode(input: TaskInput, params: Params): Promise<Decoded>;
   preprocess(decoded: Decoded, params: Params): Record<string, TensorData>;
   postprocess(outputs: Record<string, TensorData>, decoded: Decoded, params: Params): Output;
+  /**
+   * The decoded pixels the history's preview can be made from without decoding the image again
+   * (a letterboxed input holds the whole image); absent where they would not do.
+   */
+  preview?(decoded: Decoded): PreviewSource | undefined;
 }
 
 /**
@@ -106,8 +112,15 @@ export interface RunContext {
  * library pipeline that does its own pre/post, iterative decoding). It times its own stages,
  * using the same four names so every result reports alike.
  */
+/** A run's output and its stage timings, with the pixels a preview can be made from where the task has them. */
+export interface RunnerResult<Output> {
+  output: Output;
+  timings: StageTimings;
+  preview?: PreviewSource;
+}
+
 export interface TaskRunner<Params, Output> {
-  run(input: TaskInput, params: Params, context?: RunContext): Promise<{ output: Output; timings: StageTimings }>;
+  run(input: TaskInput, params: Params, context?: RunContext): Promise<RunnerResult<Output>>;
   /** Frees what the runner holds beyond the session (the worker releases the session itself). */
   release?(): Promise<void>;
 }

@@ -1,7 +1,8 @@
 /**
- * A model worker process: loads one model, then runs requests for it one at a time. It decodes
- * and preprocesses the image itself, so only encoded bytes cross the process boundary. It exits
- * when its parent goes away, so a killed server leaves no orphans holding memory.
+ * A model worker process: loads one model, then runs requests for it, its session one at a time.
+ * It decodes and preprocesses the image itself, so only encoded bytes cross the process boundary;
+ * a request's decode starts when it arrives, overlapping the inference of the one before it. It
+ * exits when its parent goes away, so a killed server leaves no orphans holding memory.
  */
 import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
@@ -15,21 +16,25 @@ import { tfjsRuntime } from '../runtimes/tfjs.js';
 import { transformersRuntime } from '../runtimes/transformers.js';
 import type { Runtime, RuntimeSession } from '../runtimes/types.js';
 import { hasDynamicBatchAxis, runPipelineBatch } from '../tasks/batch.js';
-import { asRunner } from '../tasks/pipeline.js';
+import { asStagedRunner, type PreparedRun, type StagedRunner } from '../tasks/pipeline.js';
 import { taskDefinition } from '../tasks/table.js';
-import { isRunner, type Pipeline, type TaskInput, type TaskRunner } from '../tasks/types.js';
+import { isRunner, type Pipeline, type TaskInput } from '../tasks/types.js';
 import { COCO80 } from '../vision/coco.js';
+import { thumbnailsFromPixels, type PreviewSource, type ThumbnailSides } from '../vision/thumbnail.js';
 import { IMAGE_PIPE_FD, ImageFrames, type WireInput } from './image-pipe.js';
 import type { LabelSource, ParentMessage, WorkerMessage, WorkerModelSpec } from './protocol.js';
+
+type RunMessage = Extract<ParentMessage, { type: 'run' }>;
 
 const RUNTIMES: Record<string, Runtime> = { onnx: onnxRuntime, tfjs: tfjsRuntime, transformers: transformersRuntime };
 
 let loaded: {
   session: RuntimeSession;
-  runner: TaskRunner<unknown, unknown>;
+  runner: StagedRunner<unknown, unknown>;
   /** The template pipeline, when the model can run it over a batch. */
   batchPipeline?: Pipeline<unknown, unknown, unknown>;
 } | undefined;
+/** What needs the session (loads, inference), in arrival order: a session runs one request at a time. */
 let chain: Promise<void> = Promise.resolve();
 
 function send(message: WorkerMessage): void {
@@ -118,7 +123,7 @@ async function load(spec: WorkerModelSpec): Promise<void> {
     alias: spec.alias, session, input: spec.input, output: spec.output, labels, maxPixels: spec.maxPixels, files: spec.files ?? {}, loadSession,
   });
   const batchPipeline = !isRunner(work) && hasDynamicBatchAxis(session) ? work : undefined;
-  loaded = { session, runner: asRunner(work, session), batchPipeline };
+  loaded = { session, runner: asStagedRunner(work, session), batchPipeline };
   send({
     type: 'ready',
     rss: process.memoryUsage.rss(),
@@ -131,6 +136,7 @@ async function load(spec: WorkerModelSpec): Promise<void> {
       outputs: [...session.outputs],
       load_ms: Math.round(performance.now() - started),
       batchable: batchPipeline !== undefined,
+      overlaps: loaded.runner.overlaps && batchPipeline === undefined,
     },
   });
 }
@@ -153,12 +159,31 @@ async function wireInput(id: number, input: WireInput): Promise<TaskInput> {
   return frames.resolve(id, input);
 }
 
-async function run(id: number, params: unknown, wire: WireInput, partials: boolean, signal: AbortSignal): Promise<void> {
-  const input = await wireInput(id, wire);
+const round2 = (ms: number) => Math.round(ms * 100) / 100;
+
+/** Decodes a request as soon as it arrives (no session needed); resolves with when it was ready. */
+async function prepare(message: RunMessage): Promise<{ prepared: PreparedRun; readyAt: number }> {
+  const input = await wireInput(message.id, message.input);
   if (!loaded) throw new Error('run before load');
-  const emit = partials ? (data: unknown) => send({ type: 'partial', id, data }) : undefined;
-  const { output, timings } = await loaded.runner.run(input, params, { emit, signal });
-  send({ type: 'result', id, output, timings, rss: process.memoryUsage.rss() });
+  return { prepared: await loaded.runner.prepare(input, message.params), readyAt: performance.now() };
+}
+
+/** Runs a prepared request on the session (its turn in the chain) and answers it. */
+async function finish(message: RunMessage, preparing: ReturnType<typeof prepare>, signal: AbortSignal): Promise<void> {
+  const { id, params } = message;
+  const turn = performance.now();
+  const { prepared, readyAt } = await preparing;
+  if (!loaded) throw new Error('run before load');
+  const emit = message.partials ? (data: unknown) => send({ type: 'partial', id, data }) : undefined;
+  const { output, timings, preview } = await loaded.runner.finish(prepared, params, { emit, signal });
+  send({ type: 'result', id, output, timings, rss: process.memoryUsage.rss(), waited_ms: round2(Math.max(0, turn - readyAt)) });
+  if (message.preview) void sendPreview(id, preview, message.preview);
+}
+
+/** The history's images from the decoded pixels, made after the answer (libvips, off this thread) so they delay nothing. */
+async function sendPreview(id: number, source: PreviewSource | undefined, sides: ThumbnailSides): Promise<void> {
+  const thumbnails = source && (await thumbnailsFromPixels(source, sides).catch(() => undefined));
+  send({ type: 'preview', id, thumbnails });
 }
 
 /** Runs requests as one batch; every request is answered on its own id, with the batch's size. */
@@ -179,8 +204,16 @@ process.on('message', (message: ParentMessage) => {
     running.get(message.id)?.abort();
     return;
   }
-  if (message.type === 'run') running.set(message.id, new AbortController());
-  // Requests are serialised: a session runs one inference at a time, with the threads it was given.
+  if (message.type === 'run') {
+    const controller = new AbortController();
+    running.set(message.id, controller);
+    const preparing = prepare(message);
+    preparing.catch(() => undefined); // answered in its turn below, not as an unhandled rejection now
+    chain = chain.then(() => finish(message, preparing, controller.signal).catch((error: unknown) => {
+      send({ type: 'failed', id: message.id, error: errorBody(error) });
+    })).finally(() => running.delete(message.id));
+    return;
+  }
   chain = chain.then(async () => {
     if (message.type === 'load') {
       await load(message.spec).catch((error: unknown) => {
@@ -188,12 +221,6 @@ process.on('message', (message: ParentMessage) => {
         // A worker whose load failed is never reused: exit so the pool cannot hand it work.
         setImmediate(() => process.exit(1));
       });
-    } else if (message.type === 'run') {
-      const controller = running.get(message.id)!;
-      await run(message.id, message.params, message.input, message.partials === true, controller.signal).catch((error: unknown) => {
-        send({ type: 'failed', id: message.id, error: errorBody(error) });
-      });
-      running.delete(message.id);
     } else if (message.type === 'run-batch') {
       await runBatch(message.items).catch((error: unknown) => {
         for (const item of message.items) send({ type: 'failed', id: item.id, error: errorBody(error) });

@@ -19,6 +19,8 @@ export interface WorkerStatus {
   models: string[];
   state: string;
   busy: boolean;
+  /** Requests sent and not yet answered: 2 while the worker decodes the next during an inference. */
+  in_flight?: number;
   rss_mb: number;
   requests: number;
   uptime_s: number;
@@ -66,6 +68,8 @@ export interface WorkerManagerOptions {
 export interface ModelRunEvent {
   alias: string;
   size: number;
+  /** Handed to a worker still running the request before it (its decode overlapped that inference). */
+  overlapped: boolean;
 }
 
 /** A model worker loaded (`load_ms`) or stopped on purpose (`reason`); crashes are reported through `onCrash`. */
@@ -204,6 +208,9 @@ export class WorkerManager {
         cores: this.cores,
         admit: this.memory.admit,
         batching: this.batching(manifest),
+        overlap: override.overlap ?? true,
+        // Overlapping keeps a worker's cores busy back to back; other models waiting for cores go first.
+        contended: () => [...this.pools.values()].some((other) => other.alias !== manifest.alias && other.queued > 0),
         runTimeoutMs: config.inferenceTimeoutMs,
         onRun: (event) => {
           for (const listener of this.runListeners) listener(event);
@@ -301,6 +308,7 @@ export class WorkerManager {
         models: [pool.alias],
         state: w.state,
         busy: w.state === 'busy',
+        in_flight: w.inFlight,
         rss_mb: mb(ModelPool.rssOf(w)),
         requests: w.requests,
         uptime_s: Math.round((now - w.startedAt) / 1000),

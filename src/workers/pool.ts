@@ -41,8 +41,15 @@ export interface PoolOptions {
    * fill. Applies only once the model has loaded and reported itself `batchable`; 1 = off.
    */
   batching?: BatchingOptions;
+  /**
+   * Hands a busy worker of a model that `overlaps` the next waiting request, so it decodes while
+   * the current one runs (see {@link WorkerProcess.acceptsRun}). @defaultValue true
+   */
+  overlap?: boolean;
+  /** True while other pools sharing the cores have requests waiting: then no request is overlapped. */
+  contended?: () => boolean;
   /** Called for every model run with how many requests it carried (1 when not batched): the metrics hook. */
-  onRun?: (info: { alias: string; size: number }) => void;
+  onRun?: (info: { alias: string; size: number; overlapped: boolean }) => void;
   /** Called after a worker was stopped on purpose (evicted, idle, shutdown), with the reason: the metrics hook. */
   onStop?: (info: { alias: string; reason: string }) => void;
   /** A run unanswered this long kills its worker as stuck (see {@link WorkerProcess.runTimeoutMs}); 0 = no limit. */
@@ -100,6 +107,11 @@ export class ModelPool {
   /** Model runs by how many requests each carried: batch size → runs. */
   readonly runsBySize = new Map<number, number>();
   private batchTimer?: NodeJS.Timeout;
+  /**
+   * Workers holding core slots. A worker takes its slots when it goes from idle to busy and keeps
+   * them until it is idle again, so an overlapped request runs on the slots of the one before it.
+   */
+  private readonly holdingCores = new Set<WorkerProcess>();
 
   constructor(readonly spec: WorkerModelSpec, readonly options: PoolOptions) {}
 
@@ -239,7 +251,10 @@ export class ModelPool {
     return true;
   }
 
-  /** Hands waiting requests to idle workers (while cores are free) and spawns workers as needed. */
+  /**
+   * Hands waiting requests to idle workers (while cores are free), spawns workers as needed, and
+   * once every instance runs, overlaps: a busy worker gets the next request to decode meanwhile.
+   */
   pump(): void {
     const cores = this.options.cores;
     for (const worker of this.workers) {
@@ -247,7 +262,10 @@ export class ModelPool {
       if (worker.state !== 'idle') continue;
       const size = this.maxBatch;
       if (this.holdForBatch(size)) break;
-      if (cores && !cores.tryAcquire(this.spec.threads)) break;
+      if (cores) {
+        if (!cores.tryAcquire(this.spec.threads)) break;
+        this.holdingCores.add(worker);
+      }
       const items = this.take(size);
       if (items.length === 1) this.dispatch(worker, items[0]);
       else this.dispatchBatch(worker, items);
@@ -260,6 +278,24 @@ export class ModelPool {
     } else if (loadedOnce && capacity < this.options.instances && this.queued > this.starting) {
       // More instances are an optimisation: taken only when memory allows, never by waiting.
       this.spawnOne(true).catch(() => undefined);
+    } else {
+      this.overlap();
+    }
+  }
+
+  /**
+   * Gives each busy worker that can take one more the next waiting request (never a streaming
+   * one). Only when no worker is starting, no other model waits for cores, and the model is not
+   * batched (a batch is its own way of keeping the session busy).
+   */
+  private overlap(): void {
+    if (this.options.overlap === false || this.starting > 0 || this.maxBatch > 1 || this.options.contended?.()) return;
+    for (const worker of this.workers) {
+      if (this.queued === 0) return;
+      if (worker.state !== 'busy' || !worker.acceptsRun) continue;
+      const head = this.queues.interactive[0] ?? this.queues.batch[0];
+      if (head.options.onPartial) return;
+      this.dispatch(worker, this.next()!);
     }
   }
 
@@ -270,7 +306,9 @@ export class ModelPool {
       onPartial(data);
     });
     const started = this.started(item);
-    this.ran(worker, 1, this.settle(item, started, worker.run(item.params, item.input, { onPartial: partial, signal }), worker));
+    const overlapped = worker.state === 'busy';
+    const run = worker.run(item.params, item.input, { onPartial: partial, signal, preview: item.options.preview });
+    this.ran(worker, 1, this.settle(item, started, run, worker), overlapped);
   }
 
   /** Runs several requests as one model run on one worker; each still settles (or retries) on its own. */
@@ -290,7 +328,8 @@ export class ModelPool {
   /** Settles one request from its worker's answer; a crash retries it once, first in line, on a fresh worker. */
   private settle(item: Waiting, queueMs: number, result: Promise<WorkerRunResult>, worker: WorkerProcess): Promise<void> {
     return result.then(
-      (value) => item.resolve({ ...value, queue_ms: Math.round(queueMs * 100) / 100, pid: worker.pid, attempts: item.attempts }),
+      // Time an overlapped request waited in the worker, decoded, is queueing too.
+      (value) => item.resolve({ ...value, queue_ms: Math.round((queueMs + (value.waited_ms ?? 0)) * 100) / 100, pid: worker.pid, attempts: item.attempts }),
       (error: Error) => {
         const crashed = error instanceof ArgusError && error.code === 'worker_crashed';
         if (crashed && item.attempts < MAX_ATTEMPTS && !this.closed && !item.streamed && !item.options.signal?.aborted) {
@@ -302,15 +341,15 @@ export class ModelPool {
     );
   }
 
-  /** Books a model run of `size` requests and frees its worker's cores once every request has settled. */
-  private ran(worker: WorkerProcess, size: number, settled: Promise<unknown>): void {
+  /** Books a model run of `size` requests and frees its worker's cores once it has nothing left in flight. */
+  private ran(worker: WorkerProcess, size: number, settled: Promise<unknown>, overlapped = false): void {
     this.runsBySize.set(size, (this.runsBySize.get(size) ?? 0) + 1);
-    this.options.onRun?.({ alias: this.alias, size });
+    this.options.onRun?.({ alias: this.alias, size, overlapped });
     void settled.finally(() => {
       this.lastUsedAt = Date.now();
       const rss = ModelPool.rssOf(worker);
       if (rss > this.measuredWorkerBytes) this.measuredWorkerBytes = rss;
-      if (this.options.cores) this.options.cores.release(this.spec.threads);
+      if (worker.inFlight === 0 && this.holdingCores.delete(worker)) this.options.cores?.release(this.spec.threads);
       this.pump();
     });
   }

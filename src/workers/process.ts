@@ -2,6 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import type { Writable } from 'node:stream';
 import { ArgusError, errors } from '../errors.js';
 import type { StageTimings, TaskInput } from '../tasks/types.js';
+import type { ThumbnailSides, Thumbnails } from '../vision/thumbnail.js';
 import { childModule } from './child-module.js';
 import { sendImage } from './image-pipe.js';
 import type { LoadedModelInfo, ParentMessage, WorkerMessage, WorkerModelSpec } from './protocol.js';
@@ -14,6 +15,10 @@ export interface WorkerRunResult {
   timings: StageTimings;
   /** How many requests ran in the same model run as this one (1 when not batched). */
   batch?: number;
+  /** How long the request, decoded, waited in the worker for the one before it (overlapped runs). */
+  waited_ms?: number;
+  /** The history's images made by the worker from its own decode (asked with `preview`); undefined where it had none. */
+  preview?: Promise<Thumbnails | undefined>;
 }
 
 interface Pending {
@@ -28,11 +33,25 @@ export interface WorkerRunOptions {
   onPartial?: (data: unknown) => void;
   /** Aborting it asks the worker to stop this run early (it still answers, with what it has). */
   signal?: AbortSignal;
+  /** Asks the worker for the history's images of this request's image (see {@link WorkerRunResult.preview}). */
+  preview?: ThumbnailSides;
 }
 
-/** Parent-side handle of one model worker process. Runs one request at a time. */
+/**
+ * Requests one worker holds at most: the one its session runs and, where the model `overlaps`,
+ * the next, decoding meanwhile. More would only move the queue into the worker, where it can
+ * neither be cancelled cheaply nor go to a worker that frees up first.
+ */
+const MAX_IN_FLIGHT = 2;
+
+/**
+ * Parent-side handle of one model worker process. Runs one request at a time, or two where the
+ * model overlaps (the second decodes while the first runs).
+ */
 export class WorkerProcess {
   state: WorkerState = 'starting';
+  /** Requests sent and not yet answered. */
+  inFlight = 0;
   info?: LoadedModelInfo;
   /** Resident memory reported by the worker with its last message, in bytes. */
   rss = 0;
@@ -45,6 +64,8 @@ export class WorkerProcess {
   private readonly child: ChildProcess;
   private nextId = 1;
   private pending = new Map<number, Pending>();
+  /** Requests whose previews are still to come, by id. */
+  private previews = new Map<number, (thumbnails: Thumbnails | undefined) => void>();
   private exitListeners: Array<(reason: string) => void> = [];
 
   private constructor(readonly spec: WorkerModelSpec) {
@@ -110,26 +131,52 @@ export class WorkerProcess {
     return () => clearTimeout(timer);
   }
 
-  /** Runs one request. The caller (the pool) never sends a second before the first settles. */
+  /**
+   * Whether the worker takes one more request now: idle, or running one of a model that overlaps
+   * and holding nothing else.
+   */
+  get acceptsRun(): boolean {
+    if (this.state === 'idle') return true;
+    return this.state === 'busy' && this.info?.overlaps === true && this.inFlight < MAX_IN_FLIGHT && !this.streaming;
+  }
+
+  /** A request that streams partial results is running: nothing is queued behind it in the worker. */
+  private streaming = false;
+
+  /** Runs one request; a second may be sent while one runs where {@link acceptsRun} says so. */
   run(params: unknown, input: TaskInput, options: WorkerRunOptions = {}): Promise<WorkerRunResult> {
-    if (this.state !== 'idle') return Promise.reject(new Error(`worker ${this.pid} is ${this.state}`));
+    if (!this.acceptsRun) return Promise.reject(new Error(`worker ${this.pid} is ${this.state}`));
     this.state = 'busy';
+    this.inFlight++;
     this.requests++;
     const id = this.nextId++;
     const { onPartial, signal } = options;
+    if (onPartial) this.streaming = true;
     const cancel = () => this.send({ type: 'cancel', id });
+    const preview = options.preview && new Promise<Thumbnails | undefined>((resolve) => this.previews.set(id, resolve));
     let unwatch = () => undefined as void;
     return new Promise<WorkerRunResult>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, onPartial });
-      this.send({ type: 'run', id, params, input: sendImage(this.imagePipe, id, input), partials: onPartial !== undefined });
+      this.pending.set(id, { resolve: (result) => resolve({ ...result, preview }), reject, onPartial });
+      this.send({ type: 'run', id, params, input: sendImage(this.imagePipe, id, input), partials: onPartial !== undefined, preview: options.preview });
       unwatch = this.watch([id]);
       signal?.addEventListener('abort', cancel, { once: true });
+    }).catch((error: Error) => {
+      this.takePreview(id)?.(undefined);
+      throw error;
     }).finally(() => {
       unwatch();
       signal?.removeEventListener('abort', cancel);
+      if (onPartial) this.streaming = false;
       this.lastUsedAt = Date.now();
-      if (this.state === 'busy') this.state = 'idle';
+      this.inFlight--;
+      if (this.state === 'busy' && this.inFlight === 0) this.state = 'idle';
     });
+  }
+
+  private takePreview(id: number): ((thumbnails: Thumbnails | undefined) => void) | undefined {
+    const receive = this.previews.get(id);
+    this.previews.delete(id);
+    return receive;
   }
 
   /**
@@ -139,6 +186,7 @@ export class WorkerProcess {
   runBatch(items: ReadonlyArray<{ params: unknown; input: TaskInput }>): Array<Promise<WorkerRunResult>> {
     if (this.state !== 'idle') return items.map(() => Promise.reject(new Error(`worker ${this.pid} is ${this.state}`)));
     this.state = 'busy';
+    this.inFlight++;
     this.requests += items.length;
     const sent: Array<{ id: number; params: unknown; input: TaskInput }> = [];
     const results = items.map((item) => {
@@ -151,6 +199,7 @@ export class WorkerProcess {
     void Promise.allSettled(results).then(() => {
       unwatch();
       this.lastUsedAt = Date.now();
+      this.inFlight--;
       if (this.state === 'busy') this.state = 'idle';
     });
     return results;
@@ -179,8 +228,15 @@ export class WorkerProcess {
         break;
       case 'result':
         this.rss = message.rss;
-        this.settle(message.id)?.resolve({ output: message.output, timings: message.timings, batch: message.batch });
+        this.settle(message.id)?.resolve({ output: message.output, timings: message.timings, batch: message.batch, waited_ms: message.waited_ms });
         break;
+      case 'preview': {
+        const thumbnails = message.thumbnails;
+        // The IPC serialiser hands buffers back as plain Uint8Arrays: wrapped, not copied.
+        const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+        this.takePreview(message.id)?.(thumbnails && { ...thumbnails, preview: asBuffer(thumbnails.preview), thumbnail: asBuffer(thumbnails.thumbnail) });
+        break;
+      }
       case 'failed':
         this.settle(message.id)?.reject(ArgusError.from(message.error));
         break;
@@ -204,6 +260,8 @@ export class WorkerProcess {
       pending.reject(wasStopping ? errors.shuttingDown() : errors.workerCrashed(this.spec.alias, `pid ${this.pid}, ${reason}`));
     }
     this.pending.clear();
+    for (const receive of this.previews.values()) receive(undefined);
+    this.previews.clear();
     for (const listener of this.exitListeners) listener(reason);
     this.exitListeners = [];
   }

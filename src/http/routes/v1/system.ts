@@ -9,6 +9,7 @@ const WorkerInfo = Type.Object({
   models: Type.Array(Type.String()),
   state: Type.String({ description: 'starting | idle | busy | stopping | exited' }),
   busy: Type.Boolean(),
+  in_flight: Type.Optional(Type.Integer({ description: 'Requests sent to it and not yet answered: 2 while it decodes the next during an inference (overlap).' })),
   rss_mb: Type.Number({ description: 'Resident memory now, MiB (read from /proc).' }),
   requests: Type.Integer({ description: 'Requests served.' }),
   uptime_s: Type.Integer(),

@@ -1,0 +1,110 @@
+/**
+ * Overlap and worker-made previews, on a real server with one yolov8n worker: a busy worker is
+ * handed the next request so its decode overlaps the running inference, every answer stays the
+ * one the image gets alone, and the history's previews come from the worker's own decode (no
+ * second decode in the preview helper) where the task allows.
+ */
+import { execFileSync } from 'node:child_process';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, image, json, postImage, startServer, type TestServer } from './helpers.js';
+import { sample } from './prometheus.js';
+
+/** Command lines of this process's children: an in-process server's helpers and workers. */
+function children(): string[] {
+  try {
+    return execFileSync('ps', ['-o', 'args=', '--ppid', String(process.pid)], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  } catch {
+    return []; // ps exits 1 when there are none
+  }
+}
+
+const previewHelpers = () => children().filter((args) => args.includes('thumbnailer-entry')).length;
+
+async function overlappedCount(server: TestServer): Promise<number> {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  return sample(text, 'argus_overlapped_requests_total', { model: 'yolov8n' }) ?? 0;
+}
+
+type Detection = { label: string; box: Record<string, number> };
+
+async function detectAll(server: TestServer, names: string[]): Promise<Array<{ detections: Detection[]; timings: Record<string, number> }>> {
+  return Promise.all(names.map(async (name) => {
+    const response = await postImage(`${server.url}/v1/detect`, image(name));
+    expect(response.status, await response.clone().text()).toBe(200);
+    return json(response);
+  }));
+}
+
+describe('overlap on', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer({ historySize: 50, models: { yolov8n: { instances: 1 } } });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('hands a busy worker the next request, and every answer is the one its image gets alone', async () => {
+    const names = ['bus.jpg', 'zidane.jpg', 'bus.jpg', 'zidane.jpg', 'bus.jpg', 'zidane.jpg'];
+    const alone: Record<string, Detection[]> = {};
+    for (const name of ['bus.jpg', 'zidane.jpg']) alone[name] = (await detectAll(server, [name]))[0].detections;
+    expect(await overlappedCount(server)).toBe(0);
+
+    const sawTwoInFlight = (async () => {
+      for (let i = 0; i < 200; i++) {
+        const status = await json(await fetch(`${server.url}/v1/system/status`));
+        if (status.workers.some((w: { in_flight?: number }) => w.in_flight === 2)) return true;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      return false;
+    })();
+    const results = await detectAll(server, names);
+    results.forEach((result, i) => expect(result.detections).toEqual(alone[names[i]]));
+    // One worker: the first request runs, each later one is handed over while the one before still runs.
+    expect(await overlappedCount(server)).toBeGreaterThanOrEqual(names.length - 2);
+    expect(await sawTwoInFlight).toBe(true);
+    // Waiting in the worker, already decoded, is reported as queueing, so the stages still add up.
+    for (const { timings } of results) {
+      const stages = timings.queue_ms + timings.decode_ms + timings.preprocess_ms + timings.inference_ms + timings.postprocess_ms;
+      expect(stages).toBeLessThanOrEqual(timings.total_ms + 0.05);
+    }
+  });
+
+  it('keeps the preview the worker cut from its own decode: no preview helper runs for detections', async () => {
+    const { id } = await json(await postImage(`${server.url}/v1/detect`, image('bus.jpg')));
+    const form = new FormData();
+    form.append('task', 'detect');
+    form.append('image', new Blob([image('zidane.jpg')]), 'zidane.jpg');
+    const job = await json(await fetch(`${server.url}/v1/jobs`, { method: 'POST', body: form }));
+    await eventually(async () => ((await json(await fetch(`${server.url}/v1/history?limit=100`))).items.some((e: { id: string }) => e.id === job.id) ? true : undefined));
+    for (const [entryId, side] of [[id, [480, 640]], [job.id, [640, 360]]] as const) {
+      const entry = await json(await fetch(`${server.url}/v1/history/${entryId}`));
+      const preview = await fetch(`${server.url}${entry.preview_url}`);
+      expect(preview.status).toBe(200);
+      const meta = await sharp(Buffer.from(await preview.arrayBuffer())).metadata();
+      expect([meta.width, meta.height]).toEqual(side);
+    }
+    expect(previewHelpers()).toBe(0);
+
+    // The control: a classification's 224 px input is too small for a preview, so the helper decodes.
+    expect((await postImage(`${server.url}/v1/classify`, image('bus.jpg'))).status).toBe(200);
+    await eventually(async () => (previewHelpers() === 1 ? true : undefined));
+  });
+});
+
+describe('overlap off (models.<alias>.overlap: false)', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer({ historySize: 0, models: { yolov8n: { instances: 1, overlap: false } } });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('runs one request at a time per worker', async () => {
+    const results = await detectAll(server, ['bus.jpg', 'zidane.jpg', 'bus.jpg', 'zidane.jpg']);
+    expect(results.map((r) => r.detections.length)).toEqual([5, 3, 5, 3]);
+    expect(await overlappedCount(server)).toBe(0);
+  });
+});
