@@ -245,7 +245,7 @@ function list(name: string): string[] {
  * The whole report in one run (section `serving`): every model's limit and Argus over HTTP at
  * BENCH_CONNECTIONS (default 1,4,16,64), image sizes, batching on/off, the peer, overload, start-up
  * and memory; bench-results/serving.json, docs/benchmarks-throughput.svg and its own section.
- * BENCH_MODELS picks models; BENCH_SKIP skips parts (sizes, peer, batching, history, overload).
+ * BENCH_MODELS picks models; BENCH_SKIP skips parts (sizes, peer, batching, history, overlap, overload).
  */
 async function servingBench(): Promise<void> {
   const settings = readSettings();

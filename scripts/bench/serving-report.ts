@@ -153,7 +153,7 @@ export function servingMarkdown(result: ServingResult, targets: ServingTarget[],
     '',
     '### Argus end to end over HTTP',
     '',
-    'autocannon closed loop, multipart upload of the image, default configuration (two single-thread workers per model, dynamic batching on for resnet18-embed, history on). Latency percentiles from every 2xx response. "API overhead" = total − (queue + decode + preprocess + inference + postprocess) from the responses\' `timings`; "API CPU ms/req" = CPU time of the API process per answered request (multipart parsing, IPC, JSON, the history record; the history previews are made in a separate helper process at nice 19 and are not counted).',
+    'autocannon closed loop, multipart upload of the image, default configuration (two single-thread workers per model, dynamic batching on for resnet18-embed, history on). Latency percentiles from every 2xx response. "API overhead" = total − (queue + decode + preprocess + inference + postprocess) from the responses\' `timings`; "API CPU ms/req" = CPU time of the API process per answered request (multipart parsing, IPC, JSON, the history record; the previews are made by the model worker, or for non-detection tasks by a helper process at nice 19, and are not counted).',
     '',
     markdownTable(httpTable(result)),
     '',
@@ -194,15 +194,19 @@ export function servingMarkdown(result: ServingResult, targets: ServingTarget[],
       }),
     }), '', b.meanBatch === undefined ? 'Batch sizes: GET /metrics did not answer with argus_batch_size.' : `Mean requests per model run while batching was on (GET /metrics, argus_batch_size): ${fmt(b.meanBatch, 2)}.`);
   }
-  if (result.history) {
-    const h = result.history;
-    out.push('', `### What the result history costs (yolov8n, c=${h.connections})`, '', 'The history (dashboard) records every result with a 640 px preview and a thumbnail, made with sharp after the answer is sent in a helper process at nice 19, which gets only CPU the model workers leave idle (under saturation previews are skipped rather than slow inference).', '', markdownTable({
-      headers: ['history', 'req/s', 'p50 ms', 'p99 ms', '÷ limit', 'API CPU ms/req', 'other CPU'],
-      rows: [['on (historySize 200, default)', h.on], ['off (historySize 0)', h.off]].map(([name, r]) => {
-        const x = r as typeof h.on;
-        return [name as string, fmt(x.load.requestsPerSec, 2), fmt(x.load.latencyMs.p50), fmt(x.load.latencyMs.p99), `${fmt(x.ratioToLimit * 100, 0)} %`, fmt(x.apiCpuMsPerRequest), fmt(x.otherCores, 2)];
-      }),
+  const onOff = (title: string, text: string, names: [string, string], rows: NonNullable<ServingResult['history']>) => {
+    out.push('', `### ${title} (yolov8n, c=${rows.connections})`, '', text, '', markdownTable({
+      headers: ['', 'req/s', 'p50 ms', 'p99 ms', '÷ limit', 'API CPU ms/req', 'other CPU'],
+      rows: ([[names[0], rows.on], [names[1], rows.off]] as const).map(([name, x]) => [
+        name, fmt(x.load.requestsPerSec, 2), fmt(x.load.latencyMs.p50), fmt(x.load.latencyMs.p99), `${fmt(x.ratioToLimit * 100, 0)} %`, fmt(x.apiCpuMsPerRequest), fmt(x.otherCores, 2),
+      ]),
     }));
+  };
+  if (result.history) {
+    onOff('What the result history costs', 'The history (dashboard) records every result with a 640 px preview and a thumbnail. For a detection the model worker cuts them from its own letterboxed input after answering (no second decode); for other tasks a helper process at nice 19 decodes the image, with only CPU the model workers leave idle (under saturation those previews are skipped rather than slow inference).', ['history on (historySize 200, default)', 'history off (historySize 0)'], result.history);
+  }
+  if (result.overlap) {
+    onOff('What overlapping decode with inference gains', 'With overlap on, a busy worker is handed the next request and decodes it while its session runs the current one. On a machine where workers × threads already fill the cores, the decode competes with the other worker\'s inference, so the gain is only the gap between one request and the next; on a machine with spare cores it hides the decode.', ['overlap on (default)', 'overlap off (models.yolov8n.overlap false)'], result.overlap);
   }
   if (result.overload) {
     const o = result.overload;

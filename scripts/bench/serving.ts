@@ -6,7 +6,8 @@
  * grows with image size, dynamic batching on vs off, the PyTorch peer beside /v1/embed, overload
  * behaviour, start-up time and memory. Report and plot: serving-report.ts.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import sharp from 'sharp';
 import { startCpuMeter, startInterferenceMeter } from './cpu.js';
@@ -29,7 +30,7 @@ export interface ServingSettings {
   connections: number[];
   /** Model aliases to run (all when empty). */
   models: string[];
-  /** Parts to skip: sizes, batching, peer, history, overload. */
+  /** Parts to skip: sizes, batching, peer, history, overlap, overload. */
   skip: string[];
   progress: (message: string) => void;
 }
@@ -87,6 +88,8 @@ export interface ServingResult {
   peer?: { connections: number; argus: LoadResult; peer: LoadResult; threads: number } | { unavailable: string };
   /** yolov8n at c=16 with the result history off (ARGUS_HISTORY_SIZE=0): what recording previews costs. */
   history?: { connections: number; on: HttpRow; off: HttpRow };
+  /** yolov8n at c=16 with overlap off (models.yolov8n.overlap false): what decoding the next request during an inference gains. */
+  overlap?: { connections: number; on: HttpRow; off: HttpRow };
   overload?: { connections: number; maxQueueDepth: number; load: LoadResult; retryAfter?: string; sampleStatus?: number };
   startup: { healthyMs: number; firstDetectionMs: number };
   apiRssMb: number;
@@ -218,15 +221,24 @@ async function peer(server: BenchServer, settings: ServingSettings, connections:
   }
 }
 
-async function historyCost(settings: ServingSettings, on: HttpRow | undefined, limit: number): Promise<ServingResult['history']> {
+/** The default server's yolov8n row (`on`) beside the same load on a server with one feature off (`env`). */
+async function withFeatureOff(settings: ServingSettings, feature: string, on: HttpRow | undefined, limit: number, env: Record<string, string>): Promise<{ connections: number; on: HttpRow; off: HttpRow } | undefined> {
   if (!on) return undefined;
   const model = SERVING_MODELS[0];
   const body = requestOf(model, readFileSync(join(settings.modelsDir, '../images', model.image)));
-  return withServer(settings, { ARGUS_HISTORY_SIZE: '0' }, async (server) => {
+  return withServer(settings, env, async (server) => {
     await warmUp(server.url, { path: model.path, body: body.body, contentType: body.contentType, model: model.alias, concurrency: 4 });
-    settings.progress(`history off: yolov8n c=${on.connections}`);
+    settings.progress(`${feature} off: yolov8n c=${on.connections}`);
     return { connections: on.connections, on, off: await phase(server, model, body, on.connections, settings.durationS, limit) };
   });
+}
+
+/** A config file that turns overlap off for yolov8n (per-model settings have no environment variable). */
+function overlapOffConfig(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'argus-bench-config-'));
+  const file = join(dir, 'argus.json');
+  writeFileSync(file, JSON.stringify({ models: { yolov8n: { overlap: false } } }));
+  return file;
 }
 
 /** More clients than the queue holds: the excess must be refused at once (429/503 with Retry-After), not left to time out. */
@@ -287,7 +299,9 @@ export async function runServingBench(settings: ServingSettings): Promise<Servin
     if (wantsEmbed && !settings.skip.includes('peer')) result.peer = await peer(server, settings, 8);
     if (wantsEmbed && !settings.skip.includes('batching')) result.batching = await batching(server, settings, 16);
     const yolo = results.find((m) => m.alias === 'yolov8n');
-    if (yolo && !settings.skip.includes('history')) result.history = await historyCost(settings, yolo.http.find((h) => h.connections === 16), yolo.limit.best.imagesPerSec);
+    const yolo16 = yolo?.http.find((h) => h.connections === 16);
+    if (yolo && !settings.skip.includes('history')) result.history = await withFeatureOff(settings, 'history', yolo16, yolo.limit.best.imagesPerSec, { ARGUS_HISTORY_SIZE: '0' });
+    if (yolo && !settings.skip.includes('overlap')) result.overlap = await withFeatureOff(settings, 'overlap', yolo16, yolo.limit.best.imagesPerSec, { ARGUS_CONFIG: overlapOffConfig() });
     if (!settings.skip.includes('overload')) result.overload = await overload(settings);
     return result;
   } finally {
