@@ -1,8 +1,9 @@
 /**
- * Overlap and worker-made previews, on a real server with one yolov8n worker: a busy worker is
- * handed the next request so its decode overlaps the running inference, every answer stays the
- * one the image gets alone, and the history's previews come from the worker's own decode (no
- * second decode in the preview helper) where the task allows.
+ * Overlap and worker-made previews, on a real server. With one yolov8n worker on two cores the
+ * session runs on its own thread and a busy worker is handed the next request, so its decode
+ * overlaps the running inference; every answer stays the one the image gets alone. Where workers
+ * fill the cores (the default placement) overlap is off. The history's previews come from the
+ * worker's own decode (no second decode in the preview helper) where the task allows.
  */
 import { execFileSync } from 'node:child_process';
 import sharp from 'sharp';
@@ -39,7 +40,7 @@ async function detectAll(server: TestServer, names: string[]): Promise<Array<{ d
 describe('overlap on', () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startServer({ historySize: 50, models: { yolov8n: { instances: 1 } } });
+    server = await startServer({ historySize: 50, cpuCores: 2, models: { yolov8n: { instances: 1 } } });
   });
   afterAll(async () => {
     await server?.close();
@@ -50,6 +51,8 @@ describe('overlap on', () => {
     const alone: Record<string, Detection[]> = {};
     for (const name of ['bus.jpg', 'zidane.jpg']) alone[name] = (await detectAll(server, [name]))[0].detections;
     expect(await overlappedCount(server)).toBe(0);
+    const models = (await json(await fetch(`${server.url}/v1/system/status`))).models;
+    expect(models.find((m: { alias: string }) => m.alias === 'yolov8n')).toMatchObject({ overlap: true, workers: 1 });
 
     const sawTwoInFlight = (async () => {
       for (let i = 0; i < 200; i++) {
@@ -93,18 +96,27 @@ describe('overlap on', () => {
   });
 });
 
-describe('overlap off (models.<alias>.overlap: false)', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startServer({ historySize: 0, models: { yolov8n: { instances: 1, overlap: false } } });
-  });
+describe('overlap off', () => {
+  const servers: TestServer[] = [];
   afterAll(async () => {
-    await server?.close();
+    await Promise.all(servers.map((server) => server.close()));
   });
 
-  it('runs one request at a time per worker', async () => {
-    const results = await detectAll(server, ['bus.jpg', 'zidane.jpg', 'bus.jpg', 'zidane.jpg']);
-    expect(results.map((r) => r.detections.length)).toEqual([5, 3, 5, 3]);
+  async function runsOneAtATime(overrides: Parameters<typeof startServer>[0]): Promise<void> {
+    const server = await startServer({ historySize: 0, cpuCores: 2, ...overrides });
+    servers.push(server);
+    const results = await detectAll(server, ['bus.jpg', 'zidane.jpg', 'bus.jpg', 'zidane.jpg', 'bus.jpg', 'zidane.jpg']);
+    expect(results.map((r) => r.detections.length)).toEqual([5, 3, 5, 3, 5, 3]);
     expect(await overlappedCount(server)).toBe(0);
+    const models = (await json(await fetch(`${server.url}/v1/system/status`))).models;
+    expect(models.find((m: { alias: string }) => m.alias === 'yolov8n')).toMatchObject({ overlap: false });
+  }
+
+  it('by default where the workers fill the cores (two single-thread workers on two cores)', async () => {
+    await runsOneAtATime({});
+  });
+
+  it('when the config turns it off (models.<alias>.overlap: false)', async () => {
+    await runsOneAtATime({ models: { yolov8n: { instances: 1, overlap: false } } });
   });
 });

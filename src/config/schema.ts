@@ -8,7 +8,7 @@ export const ModelOverrides = Type.Object(
     idleTtlS: Type.Optional(Type.Integer({ minimum: 0, description: 'Seconds idle before this model is unloaded; 0 = never.' })),
     maxBatch: Type.Optional(Type.Integer({ minimum: 1, maximum: 256, description: 'Dynamic batching: most requests in one model run (models with a dynamic batch axis only); 1 = off.' })),
     maxWaitMs: Type.Optional(Type.Number({ minimum: 0, maximum: 1000, description: 'Dynamic batching: longest a request waits for its batch to fill, in ms; 0 = run what is waiting.' })),
-    overlap: Type.Optional(Type.Boolean({ description: 'Hand a busy worker the next request so it decodes while the current one runs (template-pipeline models that do not batch). Default on.' })),
+    overlap: Type.Optional(Type.Boolean({ description: 'Overlap decode with inference: the session runs on a thread of its own and a busy worker is handed the next request to decode meanwhile (detect, classify and embed on onnx, when not batching). Default: on with a GPU provider or when workers × threads leave cores free; off otherwise.' })),
   },
   { additionalProperties: false },
 );

@@ -73,6 +73,7 @@ function createClassifier(model: ModelContext): Pipeline<ClassifyParams, Decoded
 /** Image classification: top-k classes of a fixed-label classifier, or of the labels sent to a CLIP-style model. */
 export const classifyTask: TaskDefinition<ClassifyParams, ClassifyOutput> = {
   name: 'classify',
+  overlappable: true,
   input: 'image',
   params: ClassifyParams,
   checkRequest(model, params) {

@@ -177,6 +177,7 @@ export function createDetectPipeline(model: ModelContext): Pipeline<DetectParams
 
 export const detectTask: TaskDefinition<DetectParams, DetectOutput> = {
   name: 'detect',
+  overlappable: true,
   input: 'image',
   params: DetectParams,
   createPipeline: createDetectPipeline,

@@ -84,6 +84,7 @@ async function createHfEmbedder(model: ModelContext, session: TransformersSessio
 /** Embeddings: one vector per image (or, for CLIP, per text) in the model's space. */
 export const embedTask: TaskDefinition<EmbedParams, EmbedOutput> = {
   name: 'embed',
+  overlappable: true,
   input: 'image-or-text',
   params: EmbedParams,
   checkRequest(model, params, input) {

@@ -146,6 +146,11 @@ export interface TaskDefinition<Params = unknown, Output = unknown> {
    * classifier that is not zero-shot, text for an image-only embedder), with a 4xx. Optional.
    */
   checkRequest?(model: ModelFacts, params: Params, input: { image: boolean; text: boolean }): void;
+  /**
+   * Its models usually get a template pipeline (decode needs no session), so a worker may run the
+   * session on a thread of its own and decode the next request meanwhile (see workers/entry.ts).
+   */
+  readonly overlappable?: boolean;
   /** Builds the work for one loaded model: a timed template pipeline, or a runner of its own. */
   createPipeline(model: ModelContext): Pipeline<Params, unknown, Output> | TaskRunner<Params, Output> | Promise<TaskRunner<Params, Output>>;
 }

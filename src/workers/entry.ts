@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { ArgusError, errors, type ErrorBody } from '../errors.js';
 import { onnxRuntime } from '../runtimes/onnx.js';
+import { threadedOnnxRuntime } from '../runtimes/onnx-thread.js';
 import { parseClassNames } from '../runtimes/onnx-metadata.js';
 import { tfjsRuntime } from '../runtimes/tfjs.js';
 import { transformersRuntime } from '../runtimes/transformers.js';
@@ -101,9 +102,12 @@ async function load(spec: WorkerModelSpec): Promise<void> {
   } catch (error) {
     throw errors.modelUnavailable(spec.alias, `cannot read ${spec.file}: ${(error as Error).message}`);
   }
+  // The model's own session runs on a thread where overlapping is wanted: in-process, a run holds
+  // this thread and the next request could not even be read until it ends.
+  const threaded = spec.overlap && task.overlappable === true && spec.runtime === 'onnx';
   let session: RuntimeSession;
   try {
-    session = await runtime.load({ file: spec.file, bytes, threads: spec.threads, provider: spec.provider, requireProvider: spec.requireProvider });
+    session = await (threaded ? threadedOnnxRuntime : runtime).load({ file: spec.file, bytes, threads: spec.threads, provider: spec.provider, requireProvider: spec.requireProvider });
   } catch (error) {
     throw errors.modelUnavailable(spec.alias, `loading ${spec.file} failed: ${(error as Error).message.split('\n')[0]}`);
   }
@@ -136,7 +140,7 @@ async function load(spec: WorkerModelSpec): Promise<void> {
       outputs: [...session.outputs],
       load_ms: Math.round(performance.now() - started),
       batchable: batchPipeline !== undefined,
-      overlaps: loaded.runner.overlaps && batchPipeline === undefined,
+      overlaps: threaded && loaded.runner.overlaps && batchPipeline === undefined,
     },
   });
 }

@@ -39,6 +39,8 @@ export interface ModelRuntimeStatus {
   loads: number;
   sha256?: string;
   provider?: string;
+  /** Its loaded workers decode the next request while a run computes (see {@link WorkerManager.overlap}). */
+  overlap?: boolean;
   last_error?: string;
   last_used_s?: number;
 }
@@ -160,6 +162,21 @@ export class WorkerManager {
     return { threads, instances };
   }
 
+  /**
+   * Whether a model's workers overlap decode with inference: from config, else where it pays,
+   * which is when the session leaves CPU for the decode (a GPU provider, or fewer workers ×
+   * threads than cores). Where workers already fill the cores, a decode meanwhile only takes CPU
+   * from another worker's inference and each run pays the session thread's hop (measured in
+   * docs/benchmarks.md: no gain on 2 cores with two single-thread workers).
+   */
+  overlap(manifest: Manifest): boolean {
+    const { config } = this.options;
+    const override = config.models[manifest.alias]?.overlap;
+    if (override !== undefined) return override;
+    const { threads, instances } = this.placement(manifest);
+    return config.executionProvider !== 'cpu' || instances * threads < config.cpuCores;
+  }
+
   private specFor(manifest: Manifest): WorkerModelSpec {
     const { config, catalog } = this.options;
     const availability = catalog.availability(manifest);
@@ -176,6 +193,7 @@ export class WorkerManager {
       output: manifest.output,
       labels: this.labelSource(manifest),
       threads: this.placement(manifest).threads,
+      overlap: this.overlap(manifest),
       provider: config.executionProvider,
       requireProvider: config.requireGpu,
       maxPixels: config.maxPixels,
@@ -208,7 +226,6 @@ export class WorkerManager {
         cores: this.cores,
         admit: this.memory.admit,
         batching: this.batching(manifest),
-        overlap: override.overlap ?? true,
         // Overlapping keeps a worker's cores busy back to back; other models waiting for cores go first.
         contended: () => [...this.pools.values()].some((other) => other.alias !== manifest.alias && other.queued > 0),
         runTimeoutMs: config.inferenceTimeoutMs,
@@ -290,6 +307,7 @@ export class WorkerManager {
       loads: pool.spawned,
       sha256: pool.info?.sha256,
       provider: pool.info?.provider,
+      overlap: pool.info?.overlaps,
       last_error: pool.lastError,
       last_used_s: Math.round((Date.now() - pool.lastUsedAt) / 1000),
     };

@@ -41,11 +41,6 @@ export interface PoolOptions {
    * fill. Applies only once the model has loaded and reported itself `batchable`; 1 = off.
    */
   batching?: BatchingOptions;
-  /**
-   * Hands a busy worker of a model that `overlaps` the next waiting request, so it decodes while
-   * the current one runs (see {@link WorkerProcess.acceptsRun}). @defaultValue true
-   */
-  overlap?: boolean;
   /** True while other pools sharing the cores have requests waiting: then no request is overlapped. */
   contended?: () => boolean;
   /** Called for every model run with how many requests it carried (1 when not batched): the metrics hook. */
@@ -284,12 +279,13 @@ export class ModelPool {
   }
 
   /**
-   * Gives each busy worker that can take one more the next waiting request (never a streaming
-   * one). Only when no worker is starting, no other model waits for cores, and the model is not
-   * batched (a batch is its own way of keeping the session busy).
+   * Gives each busy worker that can take one more (its model `overlaps`, see
+   * {@link WorkerProcess.acceptsRun}) the next waiting request, never a streaming one. Only when
+   * no worker is starting, no other model waits for cores, and the model is not batched (a batch
+   * is its own way of keeping the session busy).
    */
   private overlap(): void {
-    if (this.options.overlap === false || this.starting > 0 || this.maxBatch > 1 || this.options.contended?.()) return;
+    if (this.starting > 0 || this.maxBatch > 1 || this.options.contended?.()) return;
     for (const worker of this.workers) {
       if (this.queued === 0) return;
       if (worker.state !== 'busy' || !worker.acceptsRun) continue;

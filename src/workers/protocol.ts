@@ -26,6 +26,8 @@ export interface WorkerModelSpec {
   output?: OutputSpec;
   labels: LabelSource;
   threads: number;
+  /** Run the session on a thread of its own so the next request decodes during an inference (overlappable tasks on onnx). */
+  overlap: boolean;
   provider: ExecutionProvider;
   requireProvider: boolean;
   maxPixels: number;

@@ -30,6 +30,7 @@ const ModelInfo = Type.Object({
   loads: Type.Integer({ description: 'Workers spawned for it so far.' }),
   sha256: Type.Optional(Type.String()),
   provider: Type.Optional(Type.String()),
+  overlap: Type.Optional(Type.Boolean({ description: 'Its workers decode the next request while a run computes (models.<alias>.overlap).' })),
   last_error: Type.Optional(Type.String()),
   last_used_s: Type.Optional(Type.Integer()),
 });
