@@ -96,6 +96,24 @@ describe('overlap on', () => {
   });
 });
 
+describe('overlap on: unloading', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer({ historySize: 0, cpuCores: 2, models: { yolov8n: { instances: 1 } } });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('stops a worker whose session runs on its own thread, and loads it again on the next request', async () => {
+    expect((await detectAll(server, ['bus.jpg']))[0].detections).toHaveLength(5);
+    const evicted = await fetch(`${server.url}/v1/system/evict/yolov8n`, { method: 'POST' });
+    expect(evicted.status, await evicted.clone().text()).toBe(200);
+    expect(await json(evicted)).toMatchObject({ alias: 'yolov8n', stopped: 1 });
+    expect((await detectAll(server, ['zidane.jpg']))[0].detections).toHaveLength(3);
+  });
+});
+
 describe('overlap off', () => {
   const servers: TestServer[] = [];
   afterAll(async () => {
