@@ -206,7 +206,14 @@ export function servingMarkdown(result: ServingResult, targets: ServingTarget[],
     onOff('What the result history costs', 'The history (dashboard) records every result with a 640 px preview and a thumbnail. For a detection the model worker cuts them from its own letterboxed input after answering (no second decode); for other tasks a helper process at nice 19 decodes the image, with only CPU the model workers leave idle (under saturation those previews are skipped rather than slow inference).', ['history on (historySize 200, default)', 'history off (historySize 0)'], result.history);
   }
   if (result.overlap) {
-    onOff('What overlapping decode with inference gains', 'With overlap on, a busy worker is handed the next request and decodes it while its session runs the current one. On a machine where workers × threads already fill the cores, the decode competes with the other worker\'s inference, so the gain is only the gap between one request and the next; on a machine with spare cores it hides the decode.', ['overlap on (default)', 'overlap off (models.yolov8n.overlap false)'], result.overlap);
+    const o = result.overlap;
+    out.push('', `### Overlapping decode with inference (yolov8n, c=${o.connections}, history off)`, '', 'With overlap on, the session runs on a thread of its own (onnxruntime-node\'s `run` otherwise holds the worker\'s only JavaScript thread) and a busy worker is handed the next request, which it decodes while the current one computes. It pays where a core is free for the decode: one worker on two cores here, or a GPU. Where workers × threads fill the cores (the default placement), the decode only takes CPU from the other worker\'s inference, so it is off by default there. Each combination on a fresh server.', '', markdownTable({
+      headers: ['workers', 'overlap', 'req/s', 'p50 ms', 'p99 ms', 'decode p50', 'inference p50', 'API overhead p50', 'other CPU'],
+      rows: o.rows.map(({ workers, overlap, row }) => [
+        String(workers), overlap ? 'on' : 'off', fmt(row.load.requestsPerSec, 2), fmt(row.load.latencyMs.p50), fmt(row.load.latencyMs.p99),
+        fmt(row.server.decode), fmt(row.server.inference), fmt(row.server.apiOverhead), fmt(row.otherCores, 2),
+      ]),
+    }));
   }
   if (result.overload) {
     const o = result.overload;

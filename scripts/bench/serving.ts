@@ -88,8 +88,8 @@ export interface ServingResult {
   peer?: { connections: number; argus: LoadResult; peer: LoadResult; threads: number } | { unavailable: string };
   /** yolov8n at c=16 with the result history off (ARGUS_HISTORY_SIZE=0): what recording previews costs. */
   history?: { connections: number; on: HttpRow; off: HttpRow };
-  /** yolov8n at c=16 with overlap off (models.yolov8n.overlap false): what decoding the next request during an inference gains. */
-  overlap?: { connections: number; on: HttpRow; off: HttpRow };
+  /** yolov8n with overlap off and on, with one worker (a core left for decoding) and two (cores full): what decoding during an inference gains. */
+  overlap?: { connections: number; rows: Array<{ workers: number; overlap: boolean; row: HttpRow }> };
   overload?: { connections: number; maxQueueDepth: number; load: LoadResult; retryAfter?: string; sampleStatus?: number };
   startup: { healthyMs: number; firstDetectionMs: number };
   apiRssMb: number;
@@ -233,12 +233,29 @@ async function withFeatureOff(settings: ServingSettings, feature: string, on: Ht
   });
 }
 
-/** A config file that turns overlap off for yolov8n (per-model settings have no environment variable). */
-function overlapOffConfig(): string {
+/** A config file for yolov8n's workers and overlap (per-model settings have no environment variable). */
+function yoloConfig(instances: number, overlap: boolean): string {
   const dir = mkdtempSync(join(tmpdir(), 'argus-bench-config-'));
   const file = join(dir, 'argus.json');
-  writeFileSync(file, JSON.stringify({ models: { yolov8n: { overlap: false } } }));
+  writeFileSync(file, JSON.stringify({ models: { yolov8n: { instances, overlap } } }));
   return file;
+}
+
+/** yolov8n, history off, each combination on a fresh server: one or two workers, overlap off or on. */
+async function overlapGain(settings: ServingSettings, connections: number, limit: number): Promise<NonNullable<ServingResult['overlap']>> {
+  const model = SERVING_MODELS[0];
+  const body = requestOf(model, readFileSync(join(settings.modelsDir, '../images', model.image)));
+  const rows: NonNullable<ServingResult['overlap']>['rows'] = [];
+  for (const workers of [1, 2]) {
+    for (const overlap of [false, true]) {
+      rows.push(await withServer(settings, { ARGUS_HISTORY_SIZE: '0', ARGUS_CONFIG: yoloConfig(workers, overlap) }, async (server) => {
+        await warmUp(server.url, { path: model.path, body: body.body, contentType: body.contentType, model: model.alias, concurrency: 4 });
+        settings.progress(`overlap ${overlap ? 'on' : 'off'}: yolov8n, ${workers} worker(s), c=${connections}`);
+        return { workers, overlap, row: await phase(server, model, body, connections, settings.durationS, limit) };
+      }));
+    }
+  }
+  return { connections, rows };
 }
 
 /** More clients than the queue holds: the excess must be refused at once (429/503 with Retry-After), not left to time out. */
@@ -301,7 +318,7 @@ export async function runServingBench(settings: ServingSettings): Promise<Servin
     const yolo = results.find((m) => m.alias === 'yolov8n');
     const yolo16 = yolo?.http.find((h) => h.connections === 16);
     if (yolo && !settings.skip.includes('history')) result.history = await withFeatureOff(settings, 'history', yolo16, yolo.limit.best.imagesPerSec, { ARGUS_HISTORY_SIZE: '0' });
-    if (yolo && !settings.skip.includes('overlap')) result.overlap = await withFeatureOff(settings, 'overlap', yolo16, yolo.limit.best.imagesPerSec, { ARGUS_CONFIG: overlapOffConfig() });
+    if (yolo && !settings.skip.includes('overlap')) result.overlap = await overlapGain(settings, 8, yolo.limit.best.imagesPerSec);
     if (!settings.skip.includes('overload')) result.overload = await overload(settings);
     return result;
   } finally {
