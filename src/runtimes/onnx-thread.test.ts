@@ -1,7 +1,8 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MODELS_DIR } from '../../test/helpers.js';
+import { MODELS_DIR, REPO_ROOT } from '../../test/helpers.js';
 import { onnxRuntime } from './onnx.js';
 import { threadedOnnxRuntime } from './onnx-thread.js';
 import type { RuntimeSession, TensorData } from './types.js';
@@ -49,5 +50,17 @@ describe('threadedOnnxRuntime', () => {
     await expect(session.run({ images: { type: 'float32', data: new Float32Array(3), dims: [1, 3, 1, 1] } })).rejects.toThrow();
     // The session still serves after a failed run.
     expect((await session.run(feeds(), ['output0'])).output0.dims).toEqual([1, 84, 8400]);
+  });
+
+  it('starts its thread from the TypeScript sources under tsx (npm run dev), where threads get no --import', () => {
+    const script = `
+      import { threadedOnnxRuntime } from ${JSON.stringify(join(REPO_ROOT, 'src/runtimes/onnx-thread.ts'))};
+      const s = await threadedOnnxRuntime.load({ file: ${JSON.stringify(file)}, threads: 1, provider: 'cpu' });
+      console.log(JSON.stringify(s.inputs.map((i) => i.name)));
+      await s.release();`;
+    const env = { ...process.env };
+    delete env.ARGUS_BUILD_DIR; // so the thread is started from the .ts source
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: REPO_ROOT, env, encoding: 'utf8', timeout: 60_000 });
+    expect(JSON.parse(out.trim().split('\n').pop()!)).toEqual(['images']);
   });
 });

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { childModule } from '../workers/child-module.js';
+import { threadModule } from '../workers/child-module.js';
 import type { ExecutionProvider, IoSpec, LoadSpec, Runtime, RuntimeSession, TensorData } from './types.js';
 
 /** What the session thread is started with. */
@@ -94,8 +94,9 @@ export const threadedOnnxRuntime: Runtime = {
     // The model's bytes move to the thread rather than being copied (they may be hundreds of MB).
     const bytes = spec.bytes;
     const movable = bytes && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
-    // execArgv is inherited: a worker run from sources under tsx gives its threads tsx too.
-    const thread = new Worker(childModule('runtimes/onnx-thread-entry').path, {
+    const entry = threadModule('runtimes/onnx-thread-entry');
+    const thread = new Worker(entry.script, {
+      eval: entry.eval,
       workerData: { spec } satisfies SessionThreadSetup,
       transferList: movable ? [bytes.buffer as ArrayBuffer] : [],
     });

@@ -1,5 +1,5 @@
 import { dirname, extname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = fileURLToPath(import.meta.url);
 const fromSources = extname(here) === '.ts';
@@ -30,3 +30,22 @@ export function childModule(path: string): ChildModule {
   return { path: join(srcRoot, `${path}.ts`), execArgv: ['--import', import.meta.resolve('tsx')] };
 }
 
+
+/** How to start a module of this package as a worker thread (`new Worker(script, {eval})`). */
+export interface ThreadModule {
+  script: string;
+  eval: boolean;
+}
+
+/**
+ * The module at `path` as a worker thread runs it: the compiled file as {@link childModule}
+ * picks it, or the TypeScript source with tsx registered in the thread first. Threads do not
+ * take `--import` hooks from their process, nor in their own execArgv.
+ */
+export function threadModule(path: string): ThreadModule {
+  const child = childModule(path);
+  if (child.execArgv.length === 0) return { script: child.path, eval: false };
+  const api = JSON.stringify(import.meta.resolve('tsx/esm/api'));
+  const source = JSON.stringify(pathToFileURL(child.path).href);
+  return { script: `import(${api}).then((tsx) => { tsx.register(); return import(${source}); });`, eval: true };
+}
