@@ -133,15 +133,12 @@ export class WorkerProcess {
 
   /**
    * Whether the worker takes one more request now: idle, or running one of a model that overlaps
-   * and holding nothing else.
+   * and holding nothing else. (Models that overlap are template pipelines, which never stream.)
    */
   get acceptsRun(): boolean {
     if (this.state === 'idle') return true;
-    return this.state === 'busy' && this.info?.overlaps === true && this.inFlight < MAX_IN_FLIGHT && !this.streaming;
+    return this.state === 'busy' && this.info?.overlaps === true && this.inFlight < MAX_IN_FLIGHT;
   }
-
-  /** A request that streams partial results is running: nothing is queued behind it in the worker. */
-  private streaming = false;
 
   /** Runs one request; a second may be sent while one runs where {@link acceptsRun} says so. */
   run(params: unknown, input: TaskInput, options: WorkerRunOptions = {}): Promise<WorkerRunResult> {
@@ -151,7 +148,6 @@ export class WorkerProcess {
     this.requests++;
     const id = this.nextId++;
     const { onPartial, signal } = options;
-    if (onPartial) this.streaming = true;
     const cancel = () => this.send({ type: 'cancel', id });
     const preview = options.preview && new Promise<Thumbnails | undefined>((resolve) => this.previews.set(id, resolve));
     let unwatch = () => undefined as void;
@@ -166,7 +162,6 @@ export class WorkerProcess {
     }).finally(() => {
       unwatch();
       signal?.removeEventListener('abort', cancel);
-      if (onPartial) this.streaming = false;
       this.lastUsedAt = Date.now();
       this.inFlight--;
       if (this.state === 'busy' && this.inFlight === 0) this.state = 'idle';
