@@ -18,6 +18,14 @@ export interface ThumbnailSides {
   thumbnailSide?: number;
 }
 
+/**
+ * The history's JPEG settings. Huffman-table optimisation (sharp's default) is off: on a 640 px
+ * preview it saves 1.4 % of the bytes and doubles the encode's CPU (bus.jpg: 3.9 vs 7.3 ms), and
+ * the encode runs for every recorded request on cores the models need.
+ */
+const PREVIEW_JPEG = { quality: 80, mozjpeg: false, optimiseCoding: false } as const;
+const THUMBNAIL_JPEG = { quality: 70, mozjpeg: false, optimiseCoding: false } as const;
+
 export interface ThumbnailOptions extends ThumbnailSides {
   /** Refuse larger images (by header) before decoding. */
   maxPixels: number;
@@ -40,11 +48,11 @@ export async function makeThumbnails(bytes: Uint8Array, options: ThumbnailOption
     // measured on bus.jpg it costs about 40% less CPU, with no difference that shows at 640 px.
     .resize({ width: previewSide, height: previewSide, fit: 'inside', withoutEnlargement: true, kernel: 'linear' })
     .flatten({ background: '#ffffff' })
-    .jpeg({ quality: 80, mozjpeg: false })
+    .jpeg(PREVIEW_JPEG)
     .toBuffer();
   const thumbnail = await sharp(preview)
-    .resize({ width: thumbnailSide, height: thumbnailSide, fit: 'inside', withoutEnlargement: true })
-    .jpeg({ quality: 70 })
+    .resize({ width: thumbnailSide, height: thumbnailSide, fit: 'inside', withoutEnlargement: true, kernel: 'linear' })
+    .jpeg(THUMBNAIL_JPEG)
     .toBuffer();
   return { width, height, preview, thumbnail };
 }
@@ -80,8 +88,8 @@ export async function thumbnailsFromPixels(source: PreviewSource, sides: Thumbna
   const fit = { fit: 'inside', withoutEnlargement: true } as const;
   const raw = () => sharp(source.data, { raw: { width: source.width, height: source.height, channels: 3 } }).extract(region);
   const [preview, thumbnail] = await Promise.all([
-    raw().resize({ width: wanted, height: wanted, ...fit, kernel: 'linear' }).jpeg({ quality: 80, mozjpeg: false }).toBuffer(),
-    raw().resize({ width: thumbnailSide, height: thumbnailSide, ...fit }).jpeg({ quality: 70 }).toBuffer(),
+    raw().resize({ width: wanted, height: wanted, ...fit, kernel: 'linear' }).jpeg(PREVIEW_JPEG).toBuffer(),
+    raw().resize({ width: thumbnailSide, height: thumbnailSide, ...fit, kernel: 'linear' }).jpeg(THUMBNAIL_JPEG).toBuffer(),
   ]);
   return { width: sourceWidth, height: sourceHeight, preview, thumbnail };
 }
