@@ -156,8 +156,7 @@ export class HistoryService {
       preview: images?.preview,
       created_at: Date.now(),
     };
-    await this.deps.store.add(entry);
-    await this.deps.store.trim(this.deps.size);
+    await this.deps.store.add(entry, this.deps.size);
     const { thumbnail: _t, preview: _p, params: _params, result: _r, ...rest } = entry;
     this.emit({ type: 'history', entry: { ...rest, has_thumbnail: images !== undefined, has_preview: images !== undefined } });
   }

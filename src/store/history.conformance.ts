@@ -109,5 +109,17 @@ export function describeHistoryStore(name: string, open: () => Promise<HistorySt
         await close();
       }
     });
+
+    it('adds and trims to the newest N in one call, keeping the images of what stays', async () => {
+      const { store, close } = await open();
+      try {
+        for (let n = 1; n <= 5; n++) await store.add(entry(n), 3);
+        expect((await store.list({ limit: 10 })).items.map((i) => i.id)).toEqual(['id-5', 'id-4', 'id-3']);
+        expect(await store.image('id-1', 'preview')).toBeUndefined();
+        expect(await store.image('id-5', 'preview')).toBeDefined();
+      } finally {
+        await close();
+      }
+    });
   });
 }

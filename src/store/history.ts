@@ -1,4 +1,5 @@
 import type { ErrorBody } from '../errors.js';
+import type { Statement } from 'better-sqlite3';
 import type { SqliteDatabase } from './sqlite/database.js';
 
 /** One finished request or job as the history keeps it. */
@@ -71,8 +72,11 @@ export interface HistoryFacets {
  * embedded one is a SQLite table (migration 050) holding at most the service's configured size.
  */
 export interface HistoryStore {
-  /** Adds an entry (replacing one with the same id). */
-  add(entry: NewHistoryEntry): Promise<void>;
+  /**
+   * Adds an entry (replacing one with the same id); with `keep`, then deletes all but the newest
+   * `keep` entries, in the same transaction.
+   */
+  add(entry: NewHistoryEntry, keep?: number): Promise<void>;
   list(filter: HistoryFilter): Promise<HistoryPage>;
   get(id: string): Promise<HistoryEntry | undefined>;
   image(id: string, which: 'thumbnail' | 'preview'): Promise<Uint8Array | undefined>;
@@ -108,6 +112,9 @@ interface Row {
 const SUMMARY_COLUMNS = `seq, id, kind, task, model, status, labels, summary, result_omitted, error, text_input, width, height,
   total_ms, thumbnail IS NOT NULL AS has_thumbnail, preview IS NOT NULL AS has_preview, created_at`;
 
+/** better-sqlite3 binds only Buffers as BLOBs: wrap a plain Uint8Array without copying its bytes. */
+const asBuffer = (bytes: Uint8Array): Buffer => (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+
 const parse = (text: string | null | undefined): unknown => (text === null || text === undefined ? undefined : JSON.parse(text));
 
 function toSummary(row: Row): HistorySummary {
@@ -133,12 +140,25 @@ function toSummary(row: Row): HistorySummary {
 
 /** The embedded history: one SQLite table, images as BLOBs beside their rows. */
 export class SqliteHistoryStore implements HistoryStore {
-  constructor(private readonly db: SqliteDatabase) {}
+  // The statements every recorded request runs, compiled once: preparing them per call cost about
+  // 0.2 ms of the API process's time per request.
+  private readonly insert: Statement;
+  private readonly trimStatement: Statement;
+  private readonly addAndTrim: (row: Record<string, unknown>, keep: number | undefined) => void;
 
-  async add(entry: NewHistoryEntry): Promise<void> {
-    this.db.prepare(`INSERT OR REPLACE INTO history
+  constructor(private readonly db: SqliteDatabase) {
+    this.insert = db.prepare(`INSERT OR REPLACE INTO history
       (id, kind, task, model, status, labels, summary, params, result, result_omitted, error, text_input, width, height, total_ms, thumbnail, preview, created_at)
-      VALUES (@id, @kind, @task, @model, @status, @labels, @summary, @params, @result, @result_omitted, @error, @text_input, @width, @height, @total_ms, @thumbnail, @preview, @created_at)`).run({
+      VALUES (@id, @kind, @task, @model, @status, @labels, @summary, @params, @result, @result_omitted, @error, @text_input, @width, @height, @total_ms, @thumbnail, @preview, @created_at)`);
+    this.trimStatement = db.prepare('DELETE FROM history WHERE seq <= (SELECT seq FROM history ORDER BY seq DESC LIMIT 1 OFFSET @keep)');
+    this.addAndTrim = db.transaction((row: Record<string, unknown>, keep: number | undefined) => {
+      this.insert.run(row);
+      if (keep !== undefined) this.trimStatement.run({ keep });
+    });
+  }
+
+  async add(entry: NewHistoryEntry, keep?: number): Promise<void> {
+    this.addAndTrim({
       id: entry.id,
       kind: entry.kind,
       task: entry.task,
@@ -154,10 +174,10 @@ export class SqliteHistoryStore implements HistoryStore {
       width: entry.width ?? null,
       height: entry.height ?? null,
       total_ms: entry.total_ms ?? null,
-      thumbnail: entry.thumbnail ? Buffer.from(entry.thumbnail) : null,
-      preview: entry.preview ? Buffer.from(entry.preview) : null,
+      thumbnail: entry.thumbnail ? asBuffer(entry.thumbnail) : null,
+      preview: entry.preview ? asBuffer(entry.preview) : null,
       created_at: entry.created_at,
-    });
+    }, keep);
   }
 
   async list(filter: HistoryFilter): Promise<HistoryPage> {
@@ -208,6 +228,6 @@ export class SqliteHistoryStore implements HistoryStore {
   }
 
   async trim(keep: number): Promise<number> {
-    return this.db.prepare('DELETE FROM history WHERE seq <= (SELECT seq FROM history ORDER BY seq DESC LIMIT 1 OFFSET @keep)').run({ keep }).changes;
+    return this.trimStatement.run({ keep }).changes;
   }
 }
