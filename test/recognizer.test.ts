@@ -136,6 +136,24 @@ describe('uploads', () => {
     for (const f of body.uploaded) expect((await get(`/files/${f.image_id}`)).status).toBe(200);
   });
 
+  it('takes an RFC 5987 file name (filename*) and decodes it', async () => {
+    const boundary = 'argus-test-boundary';
+    const body = Buffer.concat([
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename*=UTF-8''caf%C3%A9%20%E2%82%AC.jpg\r\nContent-Type: image/jpeg\r\n\r\n`),
+      bus,
+      Buffer.from(`\r\n--${boundary}--\r\n`),
+    ]);
+    const response = await fetch(`${server.url}/upload/`, { method: 'POST', body, headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } });
+    expect(response.status).toBe(200);
+    expect((await json(response)).filename).toBe('café €.jpg');
+  });
+
+  it('stores a batch of one file (one part, not a repeated field)', async () => {
+    const response = await uploadBatch([[bus, 'only.jpg']]);
+    expect(response.status).toBe(200);
+    expect(await json(response)).toMatchObject({ total: 1, succeeded: 1, failed: [], uploaded: [{ filename: 'only.jpg' }] });
+  });
+
   it('answers 400 when no file of a batch could be stored, and 400 for a batch without files', async () => {
     const bad = await uploadBatch([[notAnImage, 'a.jpg'], [notAnImage, 'b.png']]);
     expect(bad.status).toBe(400);

@@ -39,7 +39,7 @@ import { perceptionRoutes } from './routes/v1/perception.js';
 import { recognitionRoutes } from './routes/v1/recognition.js';
 import { systemRoutes } from './routes/v1/system.js';
 import { ErrorResponse } from './schemas.js';
-import { acceptImageUrls, ajvFileKeyword, collectFile } from './uploads.js';
+import { acceptImageUrls, acceptSingleFileArrays, ajvFileKeyword, collectFile } from './uploads.js';
 
 export interface HttpDeps {
   config: Config;
@@ -122,6 +122,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   });
   // Before any route (and before the OpenAPI plugin reads them): JSON image routes also take {"url"}.
   app.addHook('onRoute', acceptImageUrls);
+  app.addHook('onRoute', acceptSingleFileArrays);
   await app.register(openApiPlugin, { version: deps.version });
 
   await app.register(healthRoutes, { health: () => deps.system.health() });

@@ -1,6 +1,6 @@
 import type { MultipartFile } from '@fastify/multipart';
 import type { Ajv } from 'ajv';
-import type { RouteOptions } from 'fastify';
+import type { preValidationHookHandler, RouteOptions } from 'fastify';
 import { errors } from '../errors.js';
 import type { ImageSource } from '../service/inference.js';
 
@@ -107,6 +107,27 @@ export function acceptImageUrls(route: RouteOptions): void {
   }
   const schema = withImageUrl(body);
   if (schema) route.schema = { ...route.schema, body: schema };
+}
+
+/**
+ * `onRoute` hook: a multipart field the schema declares as an array of files also takes a single
+ * part. The multipart plugin gives a repeated field as an array but one part as a plain value,
+ * and ajv only coerces scalars into arrays, so a batch of one file was refused as "must be array".
+ */
+export function acceptSingleFileArrays(route: RouteOptions): void {
+  const body = route.schema?.body as { content?: Record<string, { schema: JsonSchema }> } | undefined;
+  const properties = body?.content?.['multipart/form-data']?.schema.properties;
+  if (!properties) return;
+  const arrays = Object.entries(properties)
+    .filter(([, field]) => (field as { type?: unknown; items?: Record<string, unknown> }).type === 'array' && (field as { items?: Record<string, unknown> }).items?.['x-file'])
+    .map(([name]) => name);
+  if (arrays.length === 0) return;
+  const wrap: preValidationHookHandler = (request, _reply, done) => {
+    const record = request.body as Record<string, unknown> | undefined;
+    for (const name of arrays) if (record?.[name] instanceof UploadedFile) record[name] = [record[name]];
+    done();
+  };
+  route.preValidation = [...(route.preValidation ? [route.preValidation].flat() : []), wrap];
 }
 
 /** Splits comma-separated lists sent as one multipart field (`classes=person,bus`). */
