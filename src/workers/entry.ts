@@ -22,7 +22,7 @@ import { taskDefinition } from '../tasks/table.js';
 import { isRunner, type Pipeline, type TaskInput } from '../tasks/types.js';
 import { COCO80 } from '../vision/coco.js';
 import { thumbnailsFromPixels, type PreviewSource, type ThumbnailSides } from '../vision/thumbnail.js';
-import { IMAGE_PIPE_FD, ImageFrames, type WireInput } from './image-pipe.js';
+import { IMAGE_PIPE_FD, ImageFrames, readSpooled, type WireInput } from './image-pipe.js';
 import type { LabelSource, ParentMessage, WorkerMessage, WorkerModelSpec } from './protocol.js';
 
 type RunMessage = Extract<ParentMessage, { type: 'run' }>;
@@ -159,6 +159,7 @@ const frames = (() => {
 
 async function wireInput(id: number, input: WireInput): Promise<TaskInput> {
   if (input.imageBytes === undefined) return input;
+  if (input.imageFile !== undefined) return readSpooled({ ...input, imageFile: input.imageFile });
   if (!frames) throw new Error('an image was sent over the image pipe, but this worker has none');
   return frames.resolve(id, input);
 }

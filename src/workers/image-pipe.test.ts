@@ -1,6 +1,9 @@
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { describe, expect, it } from 'vitest';
-import { ImageFrames, sendImage } from './image-pipe.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ImageFrames, ImageSpool, readSpooled, sendImage } from './image-pipe.js';
 
 const bytes = (n: number, seed: number) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 31 + seed) & 255));
 
@@ -33,5 +36,62 @@ describe('image pipe frames', () => {
     const input = { image: bytes(1000, 4) };
     expect(sendImage(wire, 1, input)).toBe(input);
     expect(wire.read()).toBeNull();
+  });
+});
+
+describe('image spool', () => {
+  const roots: string[] = [];
+  const root = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'argus-spool-test-'));
+    roots.push(dir);
+    return dir;
+  };
+  afterEach(() => {
+    for (const dir of roots.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('sends a large image as a file the worker reads once and deletes, and nothing down the pipe', () => {
+    const spool = ImageSpool.open(root())!;
+    const wire = new PassThrough();
+    const image = bytes(300_000, 5);
+    const sent = sendImage(wire, 7, { image, text: 'x' }, { spool, name: '123-7' });
+    expect(sent).toMatchObject({ imageBytes: 300_000, imageFile: join(spool.dir, '123-7'), text: 'x' });
+    expect(sent.image).toBeUndefined();
+    expect(wire.read()).toBeNull();
+    const received = readSpooled(sent as typeof sent & { imageFile: string });
+    expect(Buffer.compare(received.image as Buffer, image)).toBe(0);
+    expect(received).not.toHaveProperty('imageFile');
+    expect(readdirSync(spool.dir)).toEqual([]);
+    spool.close();
+    expect(existsSync(spool.dir)).toBe(false);
+  });
+
+  it('falls back to the pipe when the file cannot be written', () => {
+    const spool = ImageSpool.open(root())!;
+    spool.close(); // the directory is gone: every write fails
+    const wire = new PassThrough();
+    const sent = sendImage(wire, 1, { image: bytes(100_000, 6) }, { spool, name: '1-1' });
+    expect(sent.imageFile).toBeUndefined();
+    expect(sent.imageBytes).toBe(100_000);
+    expect((wire.read() as Buffer).length).toBe(100_008);
+  });
+
+  it('removes the spool of a process that is gone, and keeps a live one', () => {
+    const dir = root();
+    const dead = join(dir, 'argus-images-999999999-abc');
+    const live = join(dir, `argus-images-${process.pid}-def`);
+    mkdirSync(dead);
+    mkdirSync(live);
+    const spool = ImageSpool.open(dir)!;
+    expect(existsSync(dead)).toBe(false);
+    expect(existsSync(live)).toBe(true);
+    spool.close();
+  });
+
+  it('refuses a spooled image whose size is not what was announced', () => {
+    const spool = ImageSpool.open(root())!;
+    const path = spool.write('1-2', bytes(70_000, 7))!;
+    expect(() => readSpooled({ imageFile: path, imageBytes: 80_000 })).toThrow(/70000 bytes, not the 80000/);
+    spool.close();
   });
 });

@@ -1,14 +1,21 @@
 /**
- * Images travel to a model worker over a pipe of their own (fd 4), as raw frames, instead of
- * inside the IPC message: Node's `advanced` IPC serialisation copies a buffer into the V8
- * serialiser (growing it by doubling) and then once more to prefix its length, and each of those
- * copies is external memory that triggers garbage collection in the API process. Measured on
- * 487 KB JPEGs, GC was 42% of the API process's CPU per request before this.
+ * How an image gets to a model worker without going through the IPC message: Node's `advanced`
+ * IPC serialisation copies a buffer into the V8 serialiser (growing it by doubling) and then once
+ * more to prefix its length, and each of those copies is external memory that triggers garbage
+ * collection in the API process (measured on 487 KB JPEGs: 42% of its CPU per request).
  *
- * A frame is `id` (uint32 LE), `length` (uint32 LE), then `length` bytes. The IPC message that
- * goes with it names the id and carries `imageBytes` instead of `image`; the worker waits for
- * the frame. One pipe is FIFO and frames are written whole, so they never interleave.
+ * 1. Where a RAM-backed directory exists (Linux `/dev/shm`), the API process writes the image to
+ *    a file there and the message carries its path; the worker reads and deletes it. One write and
+ *    one read, whatever the API process is doing meanwhile.
+ * 2. Otherwise, or when that write fails (a full or missing tmpfs), over a pipe of the worker's
+ *    own (fd 4), as raw frames: `id` (uint32 LE), `length` (uint32 LE), then `length` bytes. The
+ *    message carries `imageBytes`; the worker waits for the frame. One pipe is FIFO and frames are
+ *    written whole, so they never interleave. A pipe holds 64 KiB, so a 487 KB image needs eight
+ *    refills, each one an event-loop turn of the API process: under load a batch of eight images
+ *    took ~50 ms to arrive, time the worker sat idle (why the file comes first).
  */
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import type { TaskInput } from '../tasks/types.js';
 
@@ -18,13 +25,98 @@ export const IMAGE_PIPE_FD = 4;
 /** Images smaller than this go inline in the IPC message: a frame would save nothing. */
 const MIN_PIPED_BYTES = 64 * 1024;
 
-/** A task input as it crosses to the worker: the image either inline or announced by size. */
-export type WireInput = TaskInput & { imageBytes?: number };
+/** A task input as it crosses to the worker: the image inline, in a spool file, or announced by size on the pipe. */
+export type WireInput = TaskInput & { imageBytes?: number; imageFile?: string };
 
-/** Parent side: writes the image of `input` as frame `id` when it is worth it; returns what the IPC message carries. */
-export function sendImage(pipe: Writable | null | undefined, id: number, input: TaskInput): WireInput {
+/** Where spool directories live: RAM-backed, so a write and a read are two copies in memory. */
+const SPOOL_ROOT = '/dev/shm';
+const SPOOL_PREFIX = 'argus-images-';
+
+/**
+ * A private directory of image files on tmpfs, for this process's workers. It goes when the
+ * process exits; one left by a process that was killed is removed by the next one to open a spool.
+ */
+export class ImageSpool {
+  private constructor(readonly dir: string) {}
+
+  /** A new spool under `root`, or undefined where there is none (not Linux, no tmpfs there). */
+  static open(root = SPOOL_ROOT): ImageSpool | undefined {
+    if (process.platform !== 'linux' || !existsSync(root)) return undefined;
+    try {
+      removeAbandoned(root);
+      // mkdtemp creates the directory 0700: other users cannot read the images.
+      const spool = new ImageSpool(mkdtempSync(join(root, `${SPOOL_PREFIX}${process.pid}-`)));
+      process.once('exit', () => spool.close());
+      return spool;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Writes `bytes` as `name`; the file's path, or undefined when it could not be written. */
+  write(name: string, bytes: Uint8Array): string | undefined {
+    const path = join(this.dir, name);
+    try {
+      writeFileSync(path, bytes, { flag: 'wx' });
+      return path;
+    } catch {
+      discardSpooled(path);
+      return undefined;
+    }
+  }
+
+  close(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Removes spool directories whose process is gone (killed before it could clean up). */
+function removeAbandoned(root: string): void {
+  for (const name of readdirSync(root)) {
+    if (!name.startsWith(SPOOL_PREFIX)) continue;
+    const pid = Number(name.slice(SPOOL_PREFIX.length).split('-')[0]);
+    if (!Number.isInteger(pid) || pid <= 0 || isAlive(pid)) continue;
+    rmSync(join(root, name), { recursive: true, force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Deletes a spool file a worker will not read (it died first); quiet when it is already gone. */
+export function discardSpooled(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // Already read and deleted by the worker, or never written.
+  }
+}
+
+let processSpool: ImageSpool | null | undefined;
+
+/** This process's spool, opened on first use; undefined where there can be none. */
+export function imageSpool(): ImageSpool | undefined {
+  if (processSpool === undefined) processSpool = ImageSpool.open() ?? null;
+  return processSpool ?? undefined;
+}
+
+/**
+ * Parent side: moves the image of `input` out of the message when it is worth it, into a spool
+ * file named `name` or else frame `id` on the pipe; returns what the IPC message carries.
+ */
+export function sendImage(pipe: Writable | null | undefined, id: number, input: TaskInput, spool?: { spool: ImageSpool; name: string }): WireInput {
   const image = input.image;
-  if (!pipe || !image || image.byteLength < MIN_PIPED_BYTES) return input;
+  if (!image || image.byteLength < MIN_PIPED_BYTES) return input;
+  const { image: _inline, ...rest } = input;
+  const file = spool?.spool.write(spool.name, image);
+  if (file) return { ...rest, imageBytes: image.byteLength, imageFile: file };
+  if (!pipe) return input;
   const header = Buffer.allocUnsafe(8);
   header.writeUInt32LE(id, 0);
   header.writeUInt32LE(image.byteLength, 4);
@@ -32,8 +124,16 @@ export function sendImage(pipe: Writable | null | undefined, id: number, input: 
   pipe.write(header);
   pipe.write(image);
   pipe.uncork();
-  const { image: _inline, ...rest } = input;
   return { ...rest, imageBytes: image.byteLength };
+}
+
+/** Worker side: the image of a spooled input, read and deleted. */
+export function readSpooled(input: WireInput & { imageFile: string }): TaskInput {
+  const { imageBytes, imageFile, ...rest } = input;
+  const image = readFileSync(imageFile);
+  discardSpooled(imageFile);
+  if (image.length !== imageBytes) throw new Error(`the spooled image ${imageFile} has ${image.length} bytes, not the ${imageBytes} sent`);
+  return { ...rest, image };
 }
 
 /** Worker side: reassembles frames from the pipe and hands each to whoever waits for its id. */

@@ -4,7 +4,7 @@ import { ArgusError, errors } from '../errors.js';
 import type { StageTimings, TaskInput } from '../tasks/types.js';
 import type { ThumbnailSides, Thumbnails } from '../vision/thumbnail.js';
 import { childModule } from './child-module.js';
-import { sendImage } from './image-pipe.js';
+import { discardSpooled, imageSpool, sendImage, type WireInput } from './image-pipe.js';
 import type { LoadedModelInfo, ParentMessage, WorkerMessage, WorkerModelSpec } from './protocol.js';
 
 /** Worker lifecycle as an explicit state, never inferred from nulls. */
@@ -66,6 +66,8 @@ export class WorkerProcess {
   private pending = new Map<number, Pending>();
   /** Requests whose previews are still to come, by id. */
   private previews = new Map<number, (thumbnails: Thumbnails | undefined) => void>();
+  /** Spool files sent with requests still pending, by id: deleted here if the worker dies first. */
+  private spooled = new Map<number, string>();
   private exitListeners: Array<(reason: string) => void> = [];
 
   private constructor(readonly spec: WorkerModelSpec) {
@@ -85,6 +87,14 @@ export class WorkerProcess {
 
   private get imagePipe(): Writable | null {
     return this.child.stdio[4] as Writable | null;
+  }
+
+  /** The input as the message carries it: a large image goes by spool file or by the image pipe. */
+  private wire(id: number, input: TaskInput): WireInput {
+    const spool = imageSpool();
+    const wire = sendImage(this.imagePipe, id, input, spool && { spool, name: `${this.pid}-${id}` });
+    if (wire.imageFile) this.spooled.set(id, wire.imageFile);
+    return wire;
   }
 
   get pid(): number | undefined {
@@ -153,7 +163,7 @@ export class WorkerProcess {
     let unwatch = () => undefined as void;
     return new Promise<WorkerRunResult>((resolve, reject) => {
       this.pending.set(id, { resolve: (result) => resolve({ ...result, preview }), reject, onPartial });
-      this.send({ type: 'run', id, params, input: sendImage(this.imagePipe, id, input), partials: onPartial !== undefined, preview: options.preview });
+      this.send({ type: 'run', id, params, input: this.wire(id, input), partials: onPartial !== undefined, preview: options.preview });
       unwatch = this.watch([id]);
       signal?.addEventListener('abort', cancel, { once: true });
     }).catch((error: Error) => {
@@ -186,7 +196,7 @@ export class WorkerProcess {
     const sent: Array<{ id: number; params: unknown; input: TaskInput }> = [];
     const results = items.map((item) => {
       const id = this.nextId++;
-      sent.push({ id, params: item.params, input: sendImage(this.imagePipe, id, item.input) });
+      sent.push({ id, params: item.params, input: this.wire(id, item.input) });
       return new Promise<WorkerRunResult>((resolve, reject) => this.pending.set(id, { resolve, reject }));
     });
     this.send({ type: 'run-batch', items: sent });
@@ -239,6 +249,7 @@ export class WorkerProcess {
   }
 
   private settle(id: number): Pending | undefined {
+    this.spooled.delete(id);
     const pending = this.pending.get(id);
     this.pending.delete(id);
     return pending;
@@ -255,6 +266,8 @@ export class WorkerProcess {
       pending.reject(wasStopping ? errors.shuttingDown() : errors.workerCrashed(this.spec.alias, `pid ${this.pid}, ${reason}`));
     }
     this.pending.clear();
+    for (const path of this.spooled.values()) discardSpooled(path);
+    this.spooled.clear();
     for (const receive of this.previews.values()) receive(undefined);
     this.previews.clear();
     for (const listener of this.exitListeners) listener(reason);
