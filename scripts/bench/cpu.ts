@@ -40,6 +40,31 @@ function procStat(pid: number | string): ProcStat | undefined {
   }
 }
 
+/** A process and its live descendants (model workers, helpers, a peer's interpreter under its launcher). */
+export function processTree(root: number): number[] {
+  const parents = new Map<number, number>();
+  try {
+    for (const name of readdirSync('/proc')) {
+      if (!/^\d+$/.test(name)) continue;
+      const stat = procStat(name);
+      if (stat) parents.set(Number(name), stat.ppid);
+    }
+  } catch {
+    return [root];
+  }
+  const tree = new Set([root]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const [pid, ppid] of parents) {
+      if (!tree.has(pid) && tree.has(ppid)) {
+        tree.add(pid);
+        grew = true;
+      }
+    }
+  }
+  return [...tree];
+}
+
 /** User + system CPU seconds of one process so far; undefined when it is gone or not on Linux. */
 export function cpuSeconds(pid: number): number | undefined {
   const stat = procStat(pid);

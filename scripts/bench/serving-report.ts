@@ -3,7 +3,7 @@
  * of issue 11 with PASS/MISS, and throughput vs concurrency as an SVG saved beside the report.
  */
 import { fmt, markdownTable, pass, type Table } from './report.js';
-import type { ModelResult, ServingResult } from './serving.js';
+import type { HttpRow, ModelResult, ServingResult } from './serving.js';
 import type { LimitRun } from './limit.js';
 
 export interface ServingTarget {
@@ -16,6 +16,19 @@ export interface ServingTarget {
 
 const split = (r: LimitRun) => `${r.processes} × ${r.threads} thread${r.threads > 1 ? 's' : ''}${r.batch > 1 ? `, batch ${r.batch}` : ''}`;
 const row = (m: ModelResult, c: number) => m.http.find((h) => h.connections === c);
+const cpuSum = (c: object) => Object.values(c as Record<string, number>).reduce((a, b) => a + b, 0);
+
+/**
+ * Core-ms one image costs at the limit: with every core busy, `cores` seconds of CPU per second
+ * buy `limit` images. Once the HTTP rows saturate the cores too, their ratio to the limit is at
+ * most this over the CPU they spend per request.
+ */
+const limitCoreMs = (result: ServingResult, m: ModelResult) => (result.cores * 1000) / m.limit.best.imagesPerSec;
+
+function cpuAccount(result: ServingResult, m: ModelResult, h: HttpRow): string {
+  const c = h.cpuMsPerRequest;
+  return `CPU per request ${fmt(cpuSum(c))} ms (workers ${fmt(c.workers)}, API ${fmt(c.api)}, load generator ${fmt(c.client)}) against ${fmt(limitCoreMs(result, m))} core-ms per image at the limit: ${fmt((limitCoreMs(result, m) / cpuSum(c)) * 100, 0)} % of the CPU went into what the limit measures`;
+}
 
 export function servingTargets(result: ServingResult): ServingTarget[] {
   const targets: ServingTarget[] = [];
@@ -25,7 +38,7 @@ export function servingTargets(result: ServingResult): ServingTarget[] {
     if (c16) {
       targets.push({
         name: 'yolov8n c=16 throughput ≥ 90% of the limit', measured: `${fmt(c16.ratioToLimit * 100)} %`, rule: '≥ 90 %', pass: c16.ratioToLimit >= 0.9,
-        how: `${fmt(c16.load.requestsPerSec, 2)} req/s of ${fmt(yolo.limit.best.imagesPerSec, 2)} (${split(yolo.limit.best)})`,
+        how: `${fmt(c16.load.requestsPerSec, 2)} req/s of ${fmt(yolo.limit.best.imagesPerSec, 2)} (${split(yolo.limit.best)}); ${cpuAccount(result, yolo, c16)}`,
       });
     }
     const c1 = row(yolo, 1);
@@ -47,7 +60,7 @@ export function servingTargets(result: ServingResult): ServingTarget[] {
     const ratio = argus.requestsPerSec / peer.requestsPerSec;
     targets.push({
       name: `resnet18 embed c=${result.peer.connections}: ≥ 2.5× the peer's req/s`, measured: `${fmt(ratio, 2)} ×`, rule: '≥ 2.5 ×', pass: ratio >= 2.5,
-      how: `${fmt(argus.requestsPerSec, 1)} vs ${fmt(peer.requestsPerSec, 1)} req/s`,
+      how: `${fmt(argus.requestsPerSec, 1)} vs ${fmt(peer.requestsPerSec, 1)} req/s; CPU per request (server + load generator): Argus ${fmt(cpuSum(result.peer.cpuMsPerRequest.argus))} ms, peer ${fmt(cpuSum(result.peer.cpuMsPerRequest.peer))} ms`,
     });
     targets.push({
       name: `resnet18 embed c=${result.peer.connections}: lower p99 than the peer`, measured: `${fmt(argus.latencyMs.p99)} ms`, rule: `< ${fmt(peer.latencyMs.p99)} ms`, pass: argus.latencyMs.p99 < peer.latencyMs.p99,
@@ -131,11 +144,26 @@ function limitTable(result: ServingResult): Table {
 
 function httpTable(result: ServingResult): Table {
   return {
-    headers: ['model', 'c', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'non-2xx', 'errors', 'timeouts', '÷ limit', 'queue p50', 'inference p50', 'API overhead p50', 'API CPU ms/req', 'other CPU'],
+    headers: ['model', 'c', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'non-2xx', 'errors', 'timeouts', '÷ limit', 'queue p50', 'inference p50', 'API overhead p50', 'API CPU ms/req', 'workers CPU ms/req', 'other CPU'],
     rows: result.models.flatMap((m) => m.http.map((h) => [
       m.alias, h.connections, fmt(h.load.requestsPerSec, 2), fmt(h.load.latencyMs.p50), fmt(h.load.latencyMs.p95), fmt(h.load.latencyMs.p99),
-      h.load.non2xx, h.load.errors, h.load.timeouts, `${fmt(h.ratioToLimit * 100, 0)} %`, fmt(h.server.queue), fmt(h.server.inference), fmt(h.server.apiOverhead, 2), fmt(h.apiCpuMsPerRequest), fmt(h.otherCores, 2),
+      h.load.non2xx, h.load.errors, h.load.timeouts, `${fmt(h.ratioToLimit * 100, 0)} %`, fmt(h.server.queue), fmt(h.server.inference), fmt(h.server.apiOverhead, 2), fmt(h.cpuMsPerRequest.api), fmt(h.cpuMsPerRequest.workers), fmt(h.otherCores, 2),
     ])),
+  };
+}
+
+function cpuTable(result: ServingResult): Table {
+  return {
+    headers: ['model', 'req/s', '÷ limit', 'workers ms', 'API ms', 'load generator ms', 'total ms', 'limit core-ms per image', 'share', 'decode + pre + post p50 ms'],
+    rows: result.models.flatMap((m) => {
+      const h = row(m, 16);
+      if (!h) return [];
+      const c = h.cpuMsPerRequest;
+      return [[
+        m.alias, fmt(h.load.requestsPerSec, 2), `${fmt(h.ratioToLimit * 100, 0)} %`, fmt(c.workers), fmt(c.api), fmt(c.client), fmt(cpuSum(c)),
+        fmt(limitCoreMs(result, m)), `${fmt((limitCoreMs(result, m) / cpuSum(c)) * 100, 0)} %`, fmt(h.server.decode + h.server.preprocess + h.server.postprocess),
+      ]];
+    }),
   };
 }
 
@@ -153,9 +181,15 @@ export function servingMarkdown(result: ServingResult, targets: ServingTarget[],
     '',
     '### Argus end to end over HTTP',
     '',
-    'autocannon closed loop, multipart upload of the image, default configuration (two single-thread workers per model, dynamic batching on for resnet18-embed, history on). Latency percentiles from every 2xx response. "API overhead" = total − (queue + decode + preprocess + inference + postprocess) from the responses\' `timings`; "API CPU ms/req" = CPU time of the API process per answered request (multipart parsing, IPC, JSON, the history record; the previews are made by the model worker, or for non-detection tasks by a helper process at nice 19, and are not counted).',
+    'autocannon closed loop, multipart upload of the image, default configuration (two single-thread workers per model, dynamic batching on for resnet18-embed, history on). Latency percentiles from every 2xx response. "API overhead" = total − (queue + decode + preprocess + inference + postprocess) from the responses\' `timings`; "API CPU ms/req" = CPU time of the API process per answered request (multipart parsing, IPC, JSON, the history record); "workers CPU ms/req" = of its child processes (the model workers, which also cut a detection\'s history previews, and the nice-19 preview helper for other tasks).',
     '',
     markdownTable(httpTable(result)),
+    '',
+    '#### Where the CPU goes at 16 connections',
+    '',
+    `With every core busy, throughput is the cores divided by the CPU one request costs. The limit pays only for \`session.run\`; an answered request also pays for its decode, preprocessing and postprocessing in the worker, for the HTTP process, and for the load generator on the same ${result.cores} cores. So once the cores are saturated, the ratio to the limit can be no higher than the share of the CPU per request that the limit measures. CPU from /proc for each group of processes over the phase, per answered request.`,
+    '',
+    markdownTable(cpuTable(result)),
     '',
     `![throughput ÷ limit vs concurrency](${settings.svg})`,
     '',
@@ -174,11 +208,10 @@ export function servingMarkdown(result: ServingResult, targets: ServingTarget[],
     if ('peer' in result.peer) {
       const p = result.peer;
       out.push(`Same weights (resnet18, seed 0), same image (bus.jpg), ${p.connections} connections, ${settings.durationS} s each, one after the other; the peer runs with ${p.threads} PyTorch threads.`, '', markdownTable({
-        headers: ['server', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'non-2xx', 'errors'],
-        rows: [['Argus POST /v1/embed', p.argus, ''], ['peer POST /embed', p.peer, '']].map(([name, r]) => {
-          const l = r as typeof p.argus;
-          return [name as string, fmt(l.requestsPerSec, 1), fmt(l.latencyMs.p50), fmt(l.latencyMs.p95), fmt(l.latencyMs.p99), l.non2xx, l.errors];
-        }),
+        headers: ['server', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'non-2xx', 'errors', 'server CPU ms/req', 'load generator CPU ms/req'],
+        rows: ([['Argus POST /v1/embed', p.argus, p.cpuMsPerRequest.argus], ['peer POST /embed', p.peer, p.cpuMsPerRequest.peer]] as const).map(([name, l, cpu]) => [
+          name, fmt(l.requestsPerSec, 1), fmt(l.latencyMs.p50), fmt(l.latencyMs.p95), fmt(l.latencyMs.p99), l.non2xx, l.errors, fmt(cpu.server), fmt(cpu.client),
+        ]),
       }));
     } else {
       out.push(`Not measured: ${result.peer.unavailable}.`);
@@ -196,9 +229,9 @@ export function servingMarkdown(result: ServingResult, targets: ServingTarget[],
   }
   const onOff = (title: string, text: string, names: [string, string], rows: NonNullable<ServingResult['history']>) => {
     out.push('', `### ${title} (yolov8n, c=${rows.connections})`, '', text, '', markdownTable({
-      headers: ['', 'req/s', 'p50 ms', 'p99 ms', '÷ limit', 'API CPU ms/req', 'other CPU'],
+      headers: ['', 'req/s', 'p50 ms', 'p99 ms', '÷ limit', 'API CPU ms/req', 'workers CPU ms/req', 'other CPU'],
       rows: ([[names[0], rows.on], [names[1], rows.off]] as const).map(([name, x]) => [
-        name, fmt(x.load.requestsPerSec, 2), fmt(x.load.latencyMs.p50), fmt(x.load.latencyMs.p99), `${fmt(x.ratioToLimit * 100, 0)} %`, fmt(x.apiCpuMsPerRequest), fmt(x.otherCores, 2),
+        name, fmt(x.load.requestsPerSec, 2), fmt(x.load.latencyMs.p50), fmt(x.load.latencyMs.p99), `${fmt(x.ratioToLimit * 100, 0)} %`, fmt(x.cpuMsPerRequest.api), fmt(x.cpuMsPerRequest.workers), fmt(x.otherCores, 2),
       ]),
     }));
   };

@@ -7,10 +7,10 @@
  * behaviour, start-up time and memory. Report and plot: serving-report.ts.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import sharp from 'sharp';
-import { startCpuMeter, startInterferenceMeter } from './cpu.js';
+import { processTree, startCpuMeter, startInterferenceMeter } from './cpu.js';
 import { runLoad, type LoadResult } from './http-load.js';
 import { limitLatency, limitThroughput, type LimitRun } from './limit.js';
 import { multipartBody } from './multipart.js';
@@ -57,10 +57,20 @@ export interface HttpRow {
   load: LoadResult;
   server: TimingBreakdown;
   /** CPU seconds the API process spent per answered request, in ms. */
-  apiCpuMsPerRequest: number;
+  /**
+   * CPU time per answered request, in ms: the API process, its children (model workers and the
+   * thumbnail helper), and this process (the load generator).
+   */
+  cpuMsPerRequest: CpuPerRequest;
   /** Cores used by processes outside the benchmark meanwhile. */
   otherCores: number;
   ratioToLimit: number;
+}
+
+export interface CpuPerRequest {
+  api: number;
+  workers: number;
+  client: number;
 }
 
 export interface ModelResult {
@@ -82,10 +92,16 @@ export interface SizeRow {
 
 export interface ServingResult {
   models: ModelResult[];
+  /** Cores of the machine: what the limit's processes and the HTTP rows share. */
+  cores: number;
   sizes?: SizeRow[];
   /** `meanBatch`: requests per model run during the batching-on phase, from GET /metrics (argus_batch_size), when it answers. */
   batching?: { on: LoadResult; off: LoadResult; connections: number; meanBatch?: number };
-  peer?: { connections: number; argus: LoadResult; peer: LoadResult; threads: number } | { unavailable: string };
+  /** `server`: CPU ms per answered request of each server's process tree; `client`: the load generator's. */
+  peer?: {
+    connections: number; argus: LoadResult; peer: LoadResult; threads: number;
+    cpuMsPerRequest: { argus: { server: number; client: number }; peer: { server: number; client: number } };
+  } | { unavailable: string };
   /** yolov8n at c=16 with the result history off (ARGUS_HISTORY_SIZE=0): what recording previews costs. */
   history?: { connections: number; on: HttpRow; off: HttpRow };
   /** yolov8n with overlap off and on, with one worker (a core left for decoding) and two (cores full): what decoding during an inference gains. */
@@ -119,17 +135,28 @@ function requestOf(model: ModelCase, bytes: Buffer) {
   return multipartBody([{ name: 'image', filename: basename(model.image), contentType: model.image.endsWith('.png') ? 'image/png' : 'image/jpeg', data: bytes }, { name: 'model', value: model.alias }]);
 }
 
+/** Cores used over a load → CPU ms per answered request. */
+const perRequest = (cores: number, load: LoadResult) => (load.ok > 0 ? (cores * load.durationS * 1000) / load.ok : Number.NaN);
+
 async function phase(server: BenchServer, model: ModelCase, body: ReturnType<typeof multipartBody>, connections: number, durationS: number, limit: number): Promise<HttpRow> {
   const timings = new TimingsCollector();
-  const workers = (await getHealth(server.url)).workers.flatMap((w) => (w.pid === undefined ? [] : [w.pid]));
-  const cpu = startCpuMeter({ api: [server.pid], workers, client: [process.pid] });
+  const children = processTree(server.pid).filter((pid) => pid !== server.pid);
+  const cpu = startCpuMeter({ api: [server.pid], workers: children, client: [process.pid] });
   const others = startInterferenceMeter();
   const load = await runLoad({ url: server.url + model.path, headers: { 'content-type': body.contentType }, body: body.body, connections, durationS, onOkBody: timings.add });
   const used = cpu.stop();
   const otherCores = others.stop();
   await waitUntilIdle(server.url, 120_000).catch(() => undefined);
-  const apiCpuMsPerRequest = load.ok > 0 ? (used.api * load.durationS * 1000) / load.ok : NaN;
-  return { connections, load, server: timings.breakdown(), apiCpuMsPerRequest, otherCores, ratioToLimit: load.requestsPerSec / limit };
+  const cpuMsPerRequest = { api: perRequest(used.api, load), workers: perRequest(used.workers, load), client: perRequest(used.client, load) };
+  return { connections, load, server: timings.breakdown(), cpuMsPerRequest, otherCores, ratioToLimit: load.requestsPerSec / limit };
+}
+
+/** A load against one server, with the CPU its process tree and the load generator used per answered request. */
+async function meteredLoad(serverPid: number, load: () => Promise<LoadResult>): Promise<{ load: LoadResult; cpu: { server: number; client: number } }> {
+  const meter = startCpuMeter({ server: processTree(serverPid), client: [process.pid] });
+  const result = await load();
+  const used = meter.stop();
+  return { load: result, cpu: { server: perRequest(used.server, result), client: perRequest(used.client, result) } };
 }
 
 async function serveModel(server: BenchServer, model: ModelCase, limit: ModelResult['limit'], settings: ServingSettings): Promise<ModelResult> {
@@ -205,7 +232,7 @@ async function peer(server: BenchServer, settings: ServingSettings, connections:
   const bytes = readFileSync(join(settings.modelsDir, '../images', model.image));
   const body = requestOf(model, bytes);
   settings.progress(`peer: Argus /v1/embed c=${connections}`);
-  const argus = await embedLoad(server.url, model.path, body, connections, settings.durationS);
+  const argus = await meteredLoad(server.pid, () => embedLoad(server.url, model.path, body, connections, settings.durationS));
   await waitUntilIdle(server.url, 120_000);
   settings.progress('peer: starting fastapi-resnet18');
   const threads = 2;
@@ -214,8 +241,8 @@ async function peer(server: BenchServer, settings: ServingSettings, connections:
     const peerBody = multipartBody([{ name: 'image', filename: 'bus.jpg', contentType: 'image/jpeg', data: bytes }]);
     await runLoad({ url: `${running.url}/embed`, headers: { 'content-type': peerBody.contentType }, body: peerBody.body, connections: 2, durationS: 2 });
     settings.progress(`peer: POST /embed c=${connections}`);
-    const result = await runLoad({ url: `${running.url}/embed`, headers: { 'content-type': peerBody.contentType }, body: peerBody.body, connections, durationS: settings.durationS });
-    return { connections, argus, peer: result, threads };
+    const measured = await meteredLoad(running.pid, () => runLoad({ url: `${running.url}/embed`, headers: { 'content-type': peerBody.contentType }, body: peerBody.body, connections, durationS: settings.durationS }));
+    return { connections, argus: argus.load, peer: measured.load, threads, cpuMsPerRequest: { argus: argus.cpu, peer: measured.cpu } };
   } finally {
     await running.stop();
   }
@@ -310,7 +337,7 @@ export async function runServingBench(settings: ServingSettings): Promise<Servin
     const results: ModelResult[] = [];
     for (const model of models) results.push(await serveModel(server, model, limits.get(model.alias)!, settings));
     const apiRssMb = Math.round((processRss(server.pid) ?? 0) / 1048576);
-    const result: ServingResult = { models: results, startup: { healthyMs, firstDetectionMs }, apiRssMb, loadAverageStart };
+    const result: ServingResult = { models: results, cores: availableParallelism(), startup: { healthyMs, firstDetectionMs }, apiRssMb, loadAverageStart };
     if (!settings.skip.includes('sizes')) result.sizes = await sizes(server, settings);
     const wantsEmbed = models.some((m) => m.alias === 'resnet18-embed');
     if (wantsEmbed && !settings.skip.includes('peer')) result.peer = await peer(server, settings, 8);
