@@ -3,7 +3,8 @@
  * session runs on its own thread and a busy worker is handed the next request, so its decode
  * overlaps the running inference; every answer stays the one the image gets alone. Where workers
  * fill the cores (the default placement) overlap is off. The history's previews come from the
- * worker's own decode (no second decode in the preview helper) where the task allows.
+ * worker's own decode (no second decode in the preview helper) where the task allows: a
+ * letterboxed detection input, or the whole image an embedding's centre crop is fitted from.
  */
 import { execFileSync } from 'node:child_process';
 import sharp from 'sharp';
@@ -90,7 +91,28 @@ describe('overlap on', () => {
     }
     expect(previewHelpers()).toBe(0);
 
-    // The control: a classification's 224 px input is too small for a preview, so the helper decodes.
+    // An embedding's centre crop is too small for a preview, so its worker decodes the whole image
+    // once and fits the crop from it (batched requests too): the preview is still the worker's.
+    const embedded = await Promise.all([0, 1, 2, 3, 4, 5].map(() => postImage(`${server.url}/v1/embed`, image('bus.jpg'))));
+    for (const response of embedded) {
+      expect(response.status).toBe(200);
+      const { id: embedId } = await json(response);
+      const entry = await eventually(async () => {
+        const found = await fetch(`${server.url}/v1/history/${embedId}`);
+        return found.ok ? json(found) : undefined;
+      });
+      const preview = await fetch(`${server.url}${entry.preview_url}`);
+      const meta = await sharp(Buffer.from(await preview.arrayBuffer())).metadata();
+      expect([meta.width, meta.height]).toEqual([480, 640]);
+    }
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    const runs = sample(metrics, 'argus_batch_size_count', { model: 'resnet18-embed' }) ?? 0;
+    expect(sample(metrics, 'argus_batch_size_sum', { model: 'resnet18-embed' })).toBe(6);
+    expect(runs).toBeLessThan(6); // at least one real batch among them
+    expect(previewHelpers()).toBe(0);
+
+    // The control: squeezenet's input is a stretch to 224 px, which libvips decodes shrunk on load;
+    // a whole decode would change its input, so the helper decodes for the preview.
     expect((await postImage(`${server.url}/v1/classify`, image('bus.jpg'))).status).toBe(200);
     await eventually(async () => (previewHelpers() === 1 ? true : undefined));
   });

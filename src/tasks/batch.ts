@@ -1,15 +1,16 @@
 import type { RuntimeSession, TensorArray, TensorData } from '../runtimes/types.js';
-import type { PipelineResult } from './pipeline.js';
-import type { Pipeline, TaskInput } from './types.js';
+import type { Pipeline, RunnerResult, TaskInput } from './types.js';
 
 /** One request of a batch: what it brings and its task parameters. */
 export interface BatchItem {
   input: TaskInput;
   params: unknown;
+  /** The caller will want the history's preview of this image. */
+  preview?: boolean;
 }
 
 /** Each request of a batch settles on its own: one bad image fails only its own request. */
-export type BatchOutcome = { ok: true; result: PipelineResult<unknown> } | { ok: false; error: unknown };
+export type BatchOutcome = { ok: true; result: RunnerResult<unknown> } | { ok: false; error: unknown };
 
 const round2 = (ms: number) => Math.round(ms * 100) / 100;
 
@@ -79,7 +80,7 @@ export async function runPipelineBatch(
   const started = performance.now();
   const decoded = await Promise.all(items.map(async (item) => {
     try {
-      return { value: await pipeline.decode(item.input, item.params) };
+      return { value: await pipeline.decode(item.input, item.params, { preview: item.preview }) };
     } catch (error) {
       return { error };
     }
@@ -121,7 +122,11 @@ export async function runPipelineBatch(
       const output = pipeline.postprocess(mine, (decoded[i] as { value: unknown }).value, items[i].params);
       outcomes[i] = {
         ok: true,
-        result: { output, timings: { decode_ms: round2(decodeMs), preprocess_ms: round2(preprocessMs), inference_ms: round2(inferenceMs), postprocess_ms: round2(performance.now() - t1) } },
+        result: {
+          output,
+          timings: { decode_ms: round2(decodeMs), preprocess_ms: round2(preprocessMs), inference_ms: round2(inferenceMs), postprocess_ms: round2(performance.now() - t1) },
+          preview: pipeline.preview?.((decoded[i] as { value: unknown }).value),
+        },
       };
     } catch (error) {
       outcomes[i] = { ok: false, error };

@@ -3,10 +3,9 @@ import { errors } from '../errors.js';
 import type { TransformersSession } from '../runtimes/transformers.js';
 import { isUpstreamSession } from '../runtimes/upstream.js';
 import type { RuntimeSession } from '../runtimes/types.js';
-import type { DecodedPixels } from '../vision/letterbox.js';
 import { createHfInferenceClassifier } from './classify-upstream.js';
 import { clipZeroShot, hfClassifier } from './hf-vision.js';
-import { floatValues, imageTensorInput } from './image-tensor.js';
+import { floatValues, imageTensorInput, type DecodedImage } from './image-tensor.js';
 import { softmax, stripIndexPrefixes, topK, type Prediction } from './scores.js';
 import { requireImage, type ModelContext, type Pipeline, type TaskDefinition, type TaskRunner } from './types.js';
 
@@ -37,7 +36,7 @@ function isTransformers(session: RuntimeSession): session is TransformersSession
  * output read as probabilities or as logits (softmax applied here). Labels come from the
  * manifest (a labels file may carry each line's index, which is dropped).
  */
-export function createOnnxClassifier(model: ModelContext): Pipeline<ClassifyParams, DecodedPixels, ClassifyOutput> {
+export function createOnnxClassifier(model: ModelContext): Pipeline<ClassifyParams, DecodedImage, ClassifyOutput> {
   const image = imageTensorInput(model);
   const outputs = model.session.outputs;
   if (outputs.length !== 1) throw new Error(`model ${model.alias}: a classifier has one output; it has ${outputs.map((o) => o.name).join(', ')}`);
@@ -46,7 +45,8 @@ export function createOnnxClassifier(model: ModelContext): Pipeline<ClassifyPara
   const labels = stripIndexPrefixes(model.labels);
   return {
     outputs: [output],
-    decode: (input) => image.decode(requireImage(input)),
+    decode: (input, _params, options) => image.decode(requireImage(input), options),
+    preview: (decoded) => decoded.preview,
     preprocess: (pixels) => ({ [image.name]: image.tensor(pixels) }),
     postprocess(results, _decoded, params) {
       // [1, classes] or [1, classes, 1, 1]: one score per class either way.
@@ -57,7 +57,7 @@ export function createOnnxClassifier(model: ModelContext): Pipeline<ClassifyPara
   };
 }
 
-function createClassifier(model: ModelContext): Pipeline<ClassifyParams, DecodedPixels, ClassifyOutput> | Promise<TaskRunner<ClassifyParams, ClassifyOutput>> {
+function createClassifier(model: ModelContext): Pipeline<ClassifyParams, DecodedImage, ClassifyOutput> | Promise<TaskRunner<ClassifyParams, ClassifyOutput>> {
   const session = model.session;
   if (isUpstreamSession(session)) {
     if (session.kind !== 'hf-inference') throw new Error(`model ${model.alias}: classification upstreams speak the Hugging Face Inference API (source.kind "hf-inference")`);

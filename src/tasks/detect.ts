@@ -1,12 +1,12 @@
 import Type, { type Static } from 'typebox';
 import { errors } from '../errors.js';
 import type { IoSpec, TensorData } from '../runtimes/types.js';
-import { letterboxImage, unletterboxBox, type Box, type DecodedPixels } from '../vision/letterbox.js';
+import { decodeWhole, letterboxImage, fitsFromWhole, unletterboxBox, type Box, type DecodedPixels } from '../vision/letterbox.js';
 import { resizeImage, unstretchBox } from '../vision/resize.js';
 import { hwcToChw, hwcToFloat } from '../vision/tensor.js';
-import type { PreviewSource } from '../vision/thumbnail.js';
+import { wholeImagePreview, type PreviewSource } from '../vision/thumbnail.js';
 import { CENTERNET_ROW, decodeCenterNet, type CenterNetDecodeOptions } from './centernet.js';
-import { type InputSpec, type ModelContext, type OutputSpec, type Pipeline, pixelTransform, requireImage, type TaskDefinition } from './types.js';
+import { type DecodeOptions, type InputSpec, type ModelContext, type OutputSpec, type Pipeline, pixelTransform, requireImage, type TaskDefinition } from './types.js';
 import { decodeYolo, type RawDetection } from './yolo.js';
 
 export const DetectParams = Type.Object(
@@ -62,7 +62,7 @@ interface PreparedImage extends DecodedPixels {
   preview?: PreviewSource;
 }
 
-function imageDecoder(input: InputSpec, maxPixels: number): (bytes: Uint8Array) => Promise<PreparedImage> {
+function imageDecoder(input: InputSpec, maxPixels: number): (bytes: Uint8Array, options?: DecodeOptions) => Promise<PreparedImage> {
   switch (input.resize) {
     case 'letterbox':
       return async (bytes) => {
@@ -75,9 +75,13 @@ function imageDecoder(input: InputSpec, maxPixels: number): (bytes: Uint8Array) 
         return { data: r.data, width: r.width, height: r.height, toSource: (box) => unletterboxBox(box, g), preview };
       };
     case 'stretch':
-      return async (bytes) => {
-        const r = await resizeImage(bytes, input.width, input.height, maxPixels);
-        return { data: r.data, width: r.width, height: r.height, toSource: (box) => unstretchBox(box, r.geometry) };
+      // A stretched input distorts the image: a preview comes from the whole image, decoded once
+      // where that fits the same input (fitsFromWhole).
+      return async (bytes, options) => {
+        const fromWhole = options?.preview && (await fitsFromWhole(bytes, input.width, input.height, maxPixels));
+        const whole = fromWhole ? await decodeWhole(bytes, maxPixels) : undefined;
+        const r = await resizeImage(whole ?? bytes, input.width, input.height, maxPixels);
+        return { data: r.data, width: r.width, height: r.height, toSource: (box) => unstretchBox(box, r.geometry), preview: whole && wholeImagePreview(whole) };
       };
     default:
       throw new Error(`detect supports letterbox and stretch input, not ${input.resize}`);
@@ -145,7 +149,7 @@ export function createDetectPipeline(model: ModelContext): Pipeline<DetectParams
   return {
     outputs: [head.output],
 
-    decode: (input) => decodeImage(requireImage(input)),
+    decode: (input, _params, options) => decodeImage(requireImage(input), options),
 
     preview: (decoded) => decoded.preview,
 

@@ -2,9 +2,8 @@ import Type, { type Static } from 'typebox';
 import { errors } from '../errors.js';
 import type { TransformersSession } from '../runtimes/transformers.js';
 import type { RuntimeSession, TensorData } from '../runtimes/types.js';
-import type { DecodedPixels } from '../vision/letterbox.js';
 import { hfEmbedder } from './hf-vision.js';
-import { floatValues, imageTensorInput } from './image-tensor.js';
+import { floatValues, imageTensorInput, type DecodedImage } from './image-tensor.js';
 import { l2Normalize, vectorToJson } from './scores.js';
 import { requireImage, type ModelContext, type Pipeline, type TaskDefinition, type TaskRunner } from './types.js';
 
@@ -55,14 +54,15 @@ function pooled(tensor: TensorData, alias: string): Float32Array {
  * without fc: shorter side 256, centre crop 224, /255, ImageNet mean/std). The output named
  * `embedding` is read, or the model's only output.
  */
-export function createOnnxEmbedder(model: ModelContext): Pipeline<EmbedParams, DecodedPixels, EmbedOutput> {
+export function createOnnxEmbedder(model: ModelContext): Pipeline<EmbedParams, DecodedImage, EmbedOutput> {
   const image = imageTensorInput(model);
   const outputs = model.session.outputs;
   const output = outputs.find((o) => o.name === 'embedding')?.name ?? (outputs.length === 1 ? outputs[0].name : undefined);
   if (!output) throw new Error(`model ${model.alias}: no output named 'embedding' among ${outputs.map((o) => o.name).join(', ')}`);
   return {
     outputs: [output],
-    decode: (input) => image.decode(requireImage(input)),
+    decode: (input, _params, options) => image.decode(requireImage(input), options),
+    preview: (decoded) => decoded.preview,
     preprocess: (pixels) => ({ [image.name]: image.tensor(pixels) }),
     postprocess: (results, _decoded, params) => shape(pooled(results[output], model.alias), params.normalize),
   };

@@ -1,33 +1,54 @@
 import type { TensorData } from '../runtimes/types.js';
 import { shorterCropImage } from '../vision/crop.js';
 import { float16ToFloat32, float32ToFloat16 } from '../vision/float16.js';
-import { letterboxImage, type DecodedPixels } from '../vision/letterbox.js';
+import { decodeWhole, letterboxImage, fitsFromWhole, type DecodedPixels, type PixelSource } from '../vision/letterbox.js';
+import { wholeImagePreview, type PreviewSource } from '../vision/thumbnail.js';
 import { resizeImage } from '../vision/resize.js';
 import { hwcToChw, hwcToFloat } from '../vision/tensor.js';
-import { pixelTransform, type InputSpec, type ModelContext } from './types.js';
+import { pixelTransform, type DecodeOptions, type InputSpec, type ModelContext } from './types.js';
+
+/** A model input's pixels, with what the history's preview can be made from when it was asked for. */
+export interface DecodedImage extends DecodedPixels {
+  preview?: PreviewSource;
+}
 
 /** How a whole-image model (classifier, embedder) is fed: decode as its manifest says, then one input tensor. */
 export interface ImageTensorInput {
   /** The input's name in the model. */
   readonly name: string;
-  /** Decodes, orients and resizes (letterbox, stretch, or shorter side + centre crop) to the input size. */
-  decode(bytes: Uint8Array): Promise<DecodedPixels>;
+  /**
+   * Decodes, orients and resizes (letterbox, stretch, or shorter side + centre crop) to the input
+   * size; with `preview`, from the whole image decoded once, which it also returns for the preview.
+   */
+  decode(bytes: Uint8Array, options?: DecodeOptions): Promise<DecodedImage>;
   /** The model's input tensor for decoded pixels: float32 or float16, NCHW or NHWC. */
   tensor(pixels: DecodedPixels): TensorData;
 }
 
-function decoder(input: InputSpec, maxPixels: number, alias: string): (bytes: Uint8Array) => Promise<DecodedPixels> {
+function decoder(input: InputSpec, maxPixels: number, alias: string): (bytes: Uint8Array, options?: DecodeOptions) => Promise<DecodedImage> {
+  const fit = fitter(input, maxPixels, alias);
+  // A centre crop is resized from the full-size decode (no shrink on load), as PIL does.
+  const shrinkOnLoad = input.resize !== 'shorter-crop';
+  return async (bytes, options) => {
+    // Where a whole decode would fit other pixels, the preview is left to the history's helper.
+    if (!options?.preview || !(await fitsFromWhole(bytes, input.width, input.height, maxPixels, { shrinkOnLoad }))) return fit(bytes);
+    const whole = await decodeWhole(bytes, maxPixels);
+    return { ...(await fit(whole)), preview: wholeImagePreview(whole) };
+  };
+}
+
+function fitter(input: InputSpec, maxPixels: number, alias: string): (source: PixelSource) => Promise<DecodedPixels> {
   switch (input.resize) {
     case 'letterbox':
-      return (bytes) => letterboxImage(bytes, input.width, input.height, input.pad, maxPixels);
+      return (source) => letterboxImage(source, input.width, input.height, input.pad, maxPixels);
     case 'stretch':
-      return (bytes) => resizeImage(bytes, input.width, input.height, maxPixels);
+      return (source) => resizeImage(source, input.width, input.height, maxPixels);
     case 'shorter-crop': {
       const shorter = input.resizeShorter ?? Math.max(input.width, input.height);
       if (shorter < Math.max(input.width, input.height)) {
         throw new Error(`model ${alias}: resizeShorter ${shorter} is smaller than its ${input.width}×${input.height} crop`);
       }
-      return (bytes) => shorterCropImage(bytes, shorter, input.width, input.height, maxPixels);
+      return (source) => shorterCropImage(source, shorter, input.width, input.height, maxPixels);
     }
   }
 }

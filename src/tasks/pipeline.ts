@@ -1,6 +1,6 @@
 import { errors } from '../errors.js';
 import type { RuntimeSession } from '../runtimes/types.js';
-import { isRunner, type Pipeline, type RunContext, type RunnerResult, type StageTimings, type TaskInput, type TaskRunner } from './types.js';
+import { isRunner, type DecodeOptions, type Pipeline, type RunContext, type RunnerResult, type StageTimings, type TaskInput, type TaskRunner } from './types.js';
 
 export interface PipelineResult<Output> {
   output: Output;
@@ -15,7 +15,7 @@ const round2 = (ms: number) => Math.round(ms * 100) / 100;
  * does; `finish` uses the session and runs one request at a time.
  */
 export interface StagedRunner<P, O> {
-  prepare(input: TaskInput, params: P): Promise<PreparedRun>;
+  prepare(input: TaskInput, params: P, options?: DecodeOptions): Promise<PreparedRun>;
   finish(prepared: PreparedRun, params: P, context?: RunContext): Promise<RunnerResult<O>>;
   /** Whether `prepare` does real work, so that overlapping requests gains anything. */
   readonly overlaps: boolean;
@@ -43,9 +43,9 @@ export async function runPipeline<P, D, O>(
 function stagePipeline<P, D, O>(pipeline: Pipeline<P, D, O>, session: RuntimeSession): StagedRunner<P, O> {
   return {
     overlaps: true,
-    async prepare(input, params) {
+    async prepare(input, params, options) {
       const t0 = performance.now();
-      const decoded = await pipeline.decode(input, params);
+      const decoded = await pipeline.decode(input, params, options);
       return { input, decoded, decodeMs: performance.now() - t0 };
     },
     async finish(prepared, params, context) {

@@ -76,6 +76,15 @@ export interface TaskInput {
  */
 export type InputKind = 'image' | 'image-or-text' | 'text' | 'images' | 'optional-image-or-text';
 
+/** What the caller of a decode will want besides the model's input. */
+export interface DecodeOptions {
+  /**
+   * The history's preview: decode so that `Pipeline.preview` can give one (a pipeline whose model
+   * input cuts or squeezes the image then decodes the whole image once and resizes from it).
+   */
+  preview?: boolean;
+}
+
 /**
  * A task as a template method: decode → preprocess → run → postprocess. `runPipeline` times each
  * stage, so every task reports the same timings without writing them itself.
@@ -83,7 +92,7 @@ export type InputKind = 'image' | 'image-or-text' | 'text' | 'images' | 'optiona
 export interface Pipeline<Params, Decoded, Output> {
   /** The model outputs `postprocess` reads; every output when absent. */
   readonly outputs?: readonly string[];
-  decode(input: TaskInput, params: Params): Promise<Decoded>;
+  decode(input: TaskInput, params: Params, options?: DecodeOptions): Promise<Decoded>;
   preprocess(decoded: Decoded, params: Params): Record<string, TensorData>;
   postprocess(outputs: Record<string, TensorData>, decoded: Decoded, params: Params): Output;
   /**

@@ -1,6 +1,6 @@
 import { errors } from '../errors.js';
 import { cleanSharpMessage } from './image.js';
-import { openImage, roundHalfEven, type DecodedPixels } from './letterbox.js';
+import { openSource, roundHalfEven, type DecodedPixels, type PixelSource } from './letterbox.js';
 
 /** Where the centre crop sits in the resized image (torchvision's Resize(shorter) + CenterCrop). */
 export interface CropGeometry {
@@ -46,9 +46,9 @@ export interface CropResult extends DecodedPixels {
  * is off because PIL decodes at full size. Measured against torchvision 0.14: at most 1–2 levels
  * apart per channel on the sample images (mean 0.1–0.23).
  */
-export async function shorterCropImage(bytes: Uint8Array, shorter: number, width: number, height: number, maxPixels: number): Promise<CropResult> {
+export async function shorterCropImage(source: PixelSource, shorter: number, width: number, height: number, maxPixels: number): Promise<CropResult> {
   try {
-    const image = openImage(bytes, maxPixels);
+    const image = openSource(source, maxPixels);
     const { width: w0, height: h0, orientation } = await image.metadata();
     if (!w0 || !h0) throw new Error('no dimensions');
     const [srcWidth, srcHeight] = (orientation ?? 1) >= 5 ? [h0, w0] : [w0, h0];

@@ -81,14 +81,57 @@ export function openImage(bytes: Uint8Array, maxPixels: number): Sharp {
   return sharp(bytes, { limitInputPixels: maxPixels, failOn: 'error', sequentialRead: true, ignoreIcc: true }).autoOrient();
 }
 
+/** An encoded image, or one already decoded (oriented RGB) that is resized as the original would be. */
+export type PixelSource = Uint8Array | DecodedPixels;
+
+const isDecoded = (source: PixelSource): source is DecodedPixels => !(source instanceof Uint8Array);
+
+/** {@link openImage} for either kind of source: decoded pixels need neither decoding nor orienting. */
+export function openSource(source: PixelSource, maxPixels: number): Sharp {
+  if (!isDecoded(source)) return openImage(source, maxPixels);
+  return sharp(source.data, { raw: { width: source.width, height: source.height, channels: 3 } });
+}
+
+/**
+ * Whether a model input fitted to `dstWidth × dstHeight` from the whole image decoded once
+ * ({@link decodeWhole}) is the very input fitted from the file, so a worker may decode once for
+ * the input and the history's preview both. Not where the decoder would shrink on load (JPEG and
+ * WebP decode at 1/2, 1/4 or 1/8 when the fit shrinks by 2 or more; `shrinkOnLoad: false` where
+ * the fit turns that off), nor for an image with alpha (sharp resizes it premultiplied) or an EXIF
+ * rotation (sharp resizes before it rotates). Reads only the header.
+ */
+export async function fitsFromWhole(bytes: Uint8Array, dstWidth: number, dstHeight: number, maxPixels: number, options: { shrinkOnLoad?: boolean } = {}): Promise<boolean> {
+  try {
+    const { width, height, orientation, hasAlpha } = await openImage(bytes, maxPixels).metadata();
+    if (!width || !height || hasAlpha || (orientation ?? 1) !== 1) return false;
+    return options.shrinkOnLoad === false || Math.max(width / dstWidth, height / dstHeight) < 2;
+  } catch {
+    return false; // the fit will say what is wrong with the image
+  }
+}
+
+/**
+ * The whole image decoded once, oriented, as RGB: for a model input and the history's preview
+ * both, where a second decode would cost more than keeping these pixels for a moment.
+ */
+export async function decodeWhole(bytes: Uint8Array, maxPixels: number): Promise<DecodedPixels> {
+  try {
+    const { data, info } = await openImage(bytes, maxPixels).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw new Error(`unexpected decoder output ${info.width}×${info.height}×${info.channels}`);
+    return { data, width: info.width, height: info.height };
+  } catch (error) {
+    throw errors.invalidImage(cleanSharpMessage(error));
+  }
+}
+
 /**
  * Decodes, orients and letterboxes in one libvips pipeline (no intermediate full-size buffer in JS).
  * The resize is bilinear; libvips anti-aliases when shrinking where OpenCV does not, which moves
  * boxes by well under a pixel at the model's scale.
  */
-export async function letterboxImage(bytes: Uint8Array, dstWidth: number, dstHeight: number, pad: number, maxPixels: number): Promise<LetterboxResult> {
+export async function letterboxImage(source: PixelSource, dstWidth: number, dstHeight: number, pad: number, maxPixels: number): Promise<LetterboxResult> {
   try {
-    const image = openImage(bytes, maxPixels);
+    const image = openSource(source, maxPixels);
     const { width: w0, height: h0, orientation } = await image.metadata();
     if (!w0 || !h0) throw new Error('no dimensions');
     const [srcWidth, srcHeight] = (orientation ?? 1) >= 5 ? [h0, w0] : [w0, h0];

@@ -1,6 +1,6 @@
 import { errors } from '../errors.js';
 import { cleanSharpMessage } from './image.js';
-import { openImage, type Box, type DecodedPixels } from './letterbox.js';
+import { openSource, type Box, type DecodedPixels, type PixelSource } from './letterbox.js';
 
 /** A plain (aspect-changing) resize: each axis scales on its own, nothing is padded. */
 export interface StretchGeometry {
@@ -29,9 +29,9 @@ export function unstretchBox(box: Box, g: StretchGeometry): Box {
  * `tf.image.resizeBilinear` of the whole frame). Bilinear, as there; libvips anti-aliases when
  * shrinking where tfjs does not.
  */
-export async function resizeImage(bytes: Uint8Array, dstWidth: number, dstHeight: number, maxPixels: number): Promise<ResizeResult> {
+export async function resizeImage(source: PixelSource, dstWidth: number, dstHeight: number, maxPixels: number): Promise<ResizeResult> {
   try {
-    const image = openImage(bytes, maxPixels);
+    const image = openSource(source, maxPixels);
     const { width: w0, height: h0, orientation } = await image.metadata();
     if (!w0 || !h0) throw new Error('no dimensions');
     const [srcWidth, srcHeight] = (orientation ?? 1) >= 5 ? [h0, w0] : [w0, h0];

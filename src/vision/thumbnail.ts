@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import type { DecodedPixels } from './letterbox.js';
 
 export interface Thumbnails {
   /** The image's size after EXIF orientation: the space results' coordinates are in. */
@@ -72,6 +73,12 @@ export interface PreviewSource {
   /** The source image's size after EXIF orientation. */
   sourceWidth: number;
   sourceHeight: number;
+}
+
+/** The whole of a decoded image as a preview source (a model input cut or stretched from it would not do). */
+export function wholeImagePreview(pixels: DecodedPixels): PreviewSource {
+  const { data, width, height } = pixels;
+  return { data, width, height, region: { left: 0, top: 0, width, height }, sourceWidth: width, sourceHeight: height };
 }
 
 /**

@@ -26,6 +26,7 @@ import { IMAGE_PIPE_FD, ImageFrames, readSpooled, type WireInput } from './image
 import type { LabelSource, ParentMessage, WorkerMessage, WorkerModelSpec } from './protocol.js';
 
 type RunMessage = Extract<ParentMessage, { type: 'run' }>;
+type BatchMessage = Extract<ParentMessage, { type: 'run-batch' }>;
 
 const RUNTIMES: Record<string, Runtime> = { onnx: onnxRuntime, tfjs: tfjsRuntime, transformers: transformersRuntime };
 
@@ -170,7 +171,7 @@ const round2 = (ms: number) => Math.round(ms * 100) / 100;
 async function prepare(message: RunMessage): Promise<{ prepared: PreparedRun; readyAt: number }> {
   const input = await wireInput(message.id, message.input);
   if (!loaded) throw new Error('run before load');
-  return { prepared: await loaded.runner.prepare(input, message.params), readyAt: performance.now() };
+  return { prepared: await loaded.runner.prepare(input, message.params, { preview: message.preview !== undefined }), readyAt: performance.now() };
 }
 
 /** Runs a prepared request on the session (its turn in the chain) and answers it. */
@@ -192,15 +193,20 @@ async function sendPreview(id: number, source: PreviewSource | undefined, sides:
 }
 
 /** Runs requests as one batch; every request is answered on its own id, with the batch's size. */
-async function runBatch(wired: Array<{ id: number; params: unknown; input: WireInput }>): Promise<void> {
-  const items = await Promise.all(wired.map(async (item) => ({ ...item, input: await wireInput(item.id, item.input) })));
+async function runBatch(wired: BatchMessage['items']): Promise<void> {
+  const items = await Promise.all(wired.map(async (item) => ({ ...item, input: await wireInput(item.id, item.input), preview: item.preview !== undefined })));
   if (!loaded?.batchPipeline) throw new Error('run-batch sent to a worker whose model cannot batch');
   const outcomes = await runPipelineBatch(loaded.batchPipeline, loaded.session, items);
   const rss = process.memoryUsage.rss();
   outcomes.forEach((outcome, i) => {
-    const id = items[i].id;
-    if (outcome.ok) send({ type: 'result', id, output: outcome.result.output, timings: outcome.result.timings, rss, batch: items.length });
-    else send({ type: 'failed', id, error: errorBody(outcome.error) });
+    const { id, preview } = wired[i];
+    if (outcome.ok) {
+      send({ type: 'result', id, output: outcome.result.output, timings: outcome.result.timings, rss, batch: items.length });
+      if (preview) void sendPreview(id, outcome.result.preview, preview);
+    } else {
+      send({ type: 'failed', id, error: errorBody(outcome.error) });
+      if (preview) send({ type: 'preview', id, thumbnails: undefined });
+    }
   });
 }
 

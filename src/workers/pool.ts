@@ -310,7 +310,7 @@ export class ModelPool {
   /** Runs several requests as one model run on one worker; each still settles (or retries) on its own. */
   private dispatchBatch(worker: WorkerProcess, items: Waiting[]): void {
     const started = items.map((item) => this.started(item));
-    const results = worker.runBatch(items.map((item) => ({ params: item.params, input: item.input })));
+    const results = worker.runBatch(items.map((item) => ({ params: item.params, input: item.input, preview: item.options.preview })));
     this.ran(worker, items.length, Promise.all(results.map((result, i) => this.settle(items[i], started[i], result, worker))));
   }
 

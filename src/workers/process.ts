@@ -188,16 +188,20 @@ export class WorkerProcess {
    * Runs several requests as one batch (the model must be `batchable`); each settles on its own.
    * The worker stays busy until all have. Cancelling one only drops it here: a batch runs whole.
    */
-  runBatch(items: ReadonlyArray<{ params: unknown; input: TaskInput }>): Array<Promise<WorkerRunResult>> {
+  runBatch(items: ReadonlyArray<{ params: unknown; input: TaskInput; preview?: ThumbnailSides }>): Array<Promise<WorkerRunResult>> {
     if (this.state !== 'idle') return items.map(() => Promise.reject(new Error(`worker ${this.pid} is ${this.state}`)));
     this.state = 'busy';
     this.inFlight++;
     this.requests += items.length;
-    const sent: Array<{ id: number; params: unknown; input: TaskInput }> = [];
+    const sent: Extract<ParentMessage, { type: 'run-batch' }>['items'] = [];
     const results = items.map((item) => {
       const id = this.nextId++;
-      sent.push({ id, params: item.params, input: this.wire(id, item.input) });
-      return new Promise<WorkerRunResult>((resolve, reject) => this.pending.set(id, { resolve, reject }));
+      sent.push({ id, params: item.params, input: this.wire(id, item.input), preview: item.preview });
+      const preview = item.preview && new Promise<Thumbnails | undefined>((resolve) => this.previews.set(id, resolve));
+      return new Promise<WorkerRunResult>((resolve, reject) => this.pending.set(id, { resolve: (result) => resolve({ ...result, preview }), reject })).catch((error: Error) => {
+        this.takePreview(id)?.(undefined);
+        throw error;
+      });
     });
     this.send({ type: 'run-batch', items: sent });
     const unwatch = this.watch(sent.map((item) => item.id));

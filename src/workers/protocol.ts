@@ -67,8 +67,11 @@ export type ParentMessage =
    */
   | { type: 'run'; id: number; params: unknown; input: WireInput; partials?: boolean; preview?: ThumbnailSides }
   | { type: 'cancel'; id: number }
-  /** Several requests run as one batch (only to a worker whose model is `batchable`); each is answered on its own id. */
-  | { type: 'run-batch'; items: Array<{ id: number; params: unknown; input: WireInput }> };
+  /**
+   * Several requests run as one batch (only to a worker whose model is `batchable`); each is
+   * answered on its own id, and followed by a `preview` message when it has `preview`.
+   */
+  | { type: 'run-batch'; items: Array<{ id: number; params: unknown; input: WireInput; preview?: ThumbnailSides }> };
 
 export type WorkerMessage =
   | { type: 'ready'; info: LoadedModelInfo; rss: number }
