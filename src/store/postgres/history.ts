@@ -57,7 +57,7 @@ const json = (value: unknown) => (value === undefined ? null : JSON.stringify(va
 export class PostgresHistoryStore implements HistoryStore {
   constructor(private readonly pool: PgPool) {}
 
-  async add(entry: NewHistoryEntry): Promise<void> {
+  async add(entry: NewHistoryEntry, keep?: number): Promise<void> {
     // A replaced entry takes a new seq, so it lists as the newest (as SQLite's INSERT OR REPLACE does).
     await this.pool.query(
       `INSERT INTO history (id, kind, task, model, status, labels, summary, params, result, result_omitted, error, text_input, width, height, total_ms, thumbnail, preview, created_at)
@@ -74,6 +74,8 @@ export class PostgresHistoryStore implements HistoryStore {
         entry.thumbnail ? Buffer.from(entry.thumbnail) : null, entry.preview ? Buffer.from(entry.preview) : null, entry.created_at,
       ],
     );
+    // Separate statements: an entry briefly over the limit between them is harmless.
+    if (keep !== undefined) await this.trim(keep);
   }
 
   async list(filter: HistoryFilter): Promise<HistoryPage> {
