@@ -236,7 +236,7 @@ export function servingMarkdown(result: ServingResult, targets: ServingTarget[],
     }));
   };
   if (result.history) {
-    onOff('What the result history costs', 'The history (dashboard) records every result with a 640 px preview and a thumbnail. For a detection the model worker cuts them from its own letterboxed input after answering (no second decode); for other tasks a helper process at nice 19 decodes the image, with only CPU the model workers leave idle (under saturation those previews are skipped rather than slow inference).', ['history on (historySize 200, default)', 'history off (historySize 0)'], result.history);
+    onOff('What the result history costs', 'The history (dashboard) records every result with a 640 px preview and a thumbnail. The model worker makes them after answering, from its own decode: a detection\'s letterboxed input, or for a centre crop or a stretch the whole image it decoded once and fitted the input from (where that gives the very same input). Otherwise a helper process at nice 19 decodes the image again, with only CPU the model workers leave idle (past 32 waiting, previews are skipped).', ['history on (historySize 200, default)', 'history off (historySize 0)'], result.history);
   }
   if (result.overlap) {
     const o = result.overlap;
