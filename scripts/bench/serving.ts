@@ -56,7 +56,6 @@ export interface HttpRow {
   connections: number;
   load: LoadResult;
   server: TimingBreakdown;
-  /** CPU seconds the API process spent per answered request, in ms. */
   /**
    * CPU time per answered request, in ms: the API process, its children (model workers and the
    * thumbnail helper), and this process (the load generator).

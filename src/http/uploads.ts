@@ -127,7 +127,8 @@ export function acceptSingleFileArrays(route: RouteOptions): void {
     for (const name of arrays) if (record?.[name] instanceof UploadedFile) record[name] = [record[name]];
     done();
   };
-  route.preValidation = [...(route.preValidation ? [route.preValidation].flat() : []), wrap];
+  // First, so the route's own preValidation hooks see the array too.
+  route.preValidation = [wrap, ...(route.preValidation ? [route.preValidation].flat() : [])];
 }
 
 /** Splits comma-separated lists sent as one multipart field (`classes=person,bus`). */

@@ -78,7 +78,7 @@ function imageDecoder(input: InputSpec, maxPixels: number): (bytes: Uint8Array, 
       // A stretched input distorts the image: a preview comes from the whole image, decoded once
       // where that fits the same input (fitsFromWhole).
       return async (bytes, options) => {
-        const fromWhole = options?.preview && (await fitsFromWhole(bytes, input.width, input.height, maxPixels));
+        const fromWhole = options?.preview && (await fitsFromWhole(bytes, maxPixels, { resizeTo: () => ({ width: input.width, height: input.height }) }));
         const whole = fromWhole ? await decodeWhole(bytes, maxPixels) : undefined;
         const r = await resizeImage(whole ?? bytes, input.width, input.height, maxPixels);
         return { data: r.data, width: r.width, height: r.height, toSource: (box) => unstretchBox(box, r.geometry), preview: whole && wholeImagePreview(whole) };

@@ -1,7 +1,7 @@
 import type { TensorData } from '../runtimes/types.js';
-import { shorterCropImage } from '../vision/crop.js';
+import { shorterCropGeometry, shorterCropImage } from '../vision/crop.js';
 import { float16ToFloat32, float32ToFloat16 } from '../vision/float16.js';
-import { decodeWhole, letterboxImage, fitsFromWhole, type DecodedPixels, type PixelSource } from '../vision/letterbox.js';
+import { decodeWhole, fitsFromWhole, letterboxGeometry, letterboxImage, type DecodedPixels, type FitPlan, type PixelSource } from '../vision/letterbox.js';
 import { wholeImagePreview, type PreviewSource } from '../vision/thumbnail.js';
 import { resizeImage } from '../vision/resize.js';
 import { hwcToChw, hwcToFloat } from '../vision/tensor.js';
@@ -26,29 +26,47 @@ export interface ImageTensorInput {
 }
 
 function decoder(input: InputSpec, maxPixels: number, alias: string): (bytes: Uint8Array, options?: DecodeOptions) => Promise<DecodedImage> {
-  const fit = fitter(input, maxPixels, alias);
-  // A centre crop is resized from the full-size decode (no shrink on load), as PIL does.
-  const shrinkOnLoad = input.resize !== 'shorter-crop';
+  const { fit, plan } = fitter(input, maxPixels, alias);
   return async (bytes, options) => {
     // Where a whole decode would fit other pixels, the preview is left to the history's helper.
-    if (!options?.preview || !(await fitsFromWhole(bytes, input.width, input.height, maxPixels, { shrinkOnLoad }))) return fit(bytes);
+    if (!options?.preview || !(await fitsFromWhole(bytes, maxPixels, plan))) return fit(bytes);
     const whole = await decodeWhole(bytes, maxPixels);
     return { ...(await fit(whole)), preview: wholeImagePreview(whole) };
   };
 }
 
-function fitter(input: InputSpec, maxPixels: number, alias: string): (source: PixelSource) => Promise<DecodedPixels> {
+/** How the input is fitted from a source, and (for {@link fitsFromWhole}) how sharp resizes it then. */
+function fitter(input: InputSpec, maxPixels: number, alias: string): { fit: (source: PixelSource) => Promise<DecodedPixels>; plan: FitPlan } {
+  const { width, height } = input;
   switch (input.resize) {
     case 'letterbox':
-      return (source) => letterboxImage(source, input.width, input.height, input.pad, maxPixels);
+      return {
+        fit: (source) => letterboxImage(source, width, height, input.pad, maxPixels),
+        plan: {
+          resizeTo: (w, h) => {
+            const g = letterboxGeometry(w, h, width, height);
+            return { width: g.resizedWidth, height: g.resizedHeight };
+          },
+        },
+      };
     case 'stretch':
-      return (source) => resizeImage(source, input.width, input.height, maxPixels);
+      return { fit: (source) => resizeImage(source, width, height, maxPixels), plan: { resizeTo: () => ({ width, height }) } };
     case 'shorter-crop': {
-      const shorter = input.resizeShorter ?? Math.max(input.width, input.height);
-      if (shorter < Math.max(input.width, input.height)) {
-        throw new Error(`model ${alias}: resizeShorter ${shorter} is smaller than its ${input.width}×${input.height} crop`);
+      const shorter = input.resizeShorter ?? Math.max(width, height);
+      if (shorter < Math.max(width, height)) {
+        throw new Error(`model ${alias}: resizeShorter ${shorter} is smaller than its ${width}×${height} crop`);
       }
-      return (source) => shorterCropImage(source, shorter, input.width, input.height, maxPixels);
+      return {
+        fit: (source) => shorterCropImage(source, shorter, width, height, maxPixels),
+        plan: {
+          resizeTo: (w, h) => {
+            const g = shorterCropGeometry(w, h, shorter, width, height);
+            return { width: g.resizedWidth, height: g.resizedHeight };
+          },
+          // As PIL decodes at full size (crop.ts).
+          fastShrinkOnLoad: false,
+        },
+      };
     }
   }
 }

@@ -81,30 +81,61 @@ export function openImage(bytes: Uint8Array, maxPixels: number): Sharp {
   return sharp(bytes, { limitInputPixels: maxPixels, failOn: 'error', sequentialRead: true, ignoreIcc: true }).autoOrient();
 }
 
-/** An encoded image, or one already decoded (oriented RGB) that is resized as the original would be. */
-export type PixelSource = Uint8Array | DecodedPixels;
+/** The whole image decoded once by {@link decodeWhole}: its size is that of `data`. */
+export interface WholeImage extends DecodedPixels {
+  readonly whole: true;
+}
 
-const isDecoded = (source: PixelSource): source is DecodedPixels => !(source instanceof Uint8Array);
+/** An encoded image, or one {@link decodeWhole} decoded, which is resized as the original would be. */
+export type PixelSource = Uint8Array | WholeImage;
 
 /** {@link openImage} for either kind of source: decoded pixels need neither decoding nor orienting. */
 export function openSource(source: PixelSource, maxPixels: number): Sharp {
-  if (!isDecoded(source)) return openImage(source, maxPixels);
+  if (source instanceof Uint8Array) return openImage(source, maxPixels);
+  if (source.data.length !== source.width * source.height * 3) throw new Error(`decoded pixels of ${source.data.length} bytes are not ${source.width}×${source.height} RGB`);
   return sharp(source.data, { raw: { width: source.width, height: source.height, channels: 3 } });
 }
 
 /**
- * Whether a model input fitted to `dstWidth × dstHeight` from the whole image decoded once
- * ({@link decodeWhole}) is the very input fitted from the file, so a worker may decode once for
- * the input and the history's preview both. Not where the decoder would shrink on load (JPEG and
- * WebP decode at 1/2, 1/4 or 1/8 when the fit shrinks by 2 or more; `shrinkOnLoad: false` where
- * the fit turns that off), nor for an image with alpha (sharp resizes it premultiplied) or an EXIF
- * rotation (sharp resizes before it rotates). Reads only the header.
+ * Largest image decoded whole for a preview: 8 MP is 24 MB of RGB held per request (a batch holds
+ * several) until the preview is encoded. Larger ones keep the streamed fit, and the helper.
  */
-export async function fitsFromWhole(bytes: Uint8Array, dstWidth: number, dstHeight: number, maxPixels: number, options: { shrinkOnLoad?: boolean } = {}): Promise<boolean> {
+export const WHOLE_DECODE_MAX_PIXELS = 8_000_000;
+
+/** How a model input is fitted, for {@link fitsFromWhole}: the resize's target for a source size, and sharp's shrink-on-load setting. */
+export interface FitPlan {
+  resizeTo(width: number, height: number): { width: number; height: number };
+  /** sharp's `fastShrinkOnLoad` for the fit. @defaultValue true */
+  fastShrinkOnLoad?: boolean;
+}
+
+/**
+ * Whether a model input fitted from the whole image decoded once ({@link decodeWhole}) is the very
+ * input fitted from the file, so a worker may decode once for the input and the history's preview
+ * both. Reads only the header. Not where sharp would shrink on load (pipeline.cc: a JPEG by 2, 4
+ * or 8 once the smaller of the two shrinks reaches 2 with `fastShrinkOnLoad`, or 4 without; a WebP
+ * by any shrink with it), nor for alpha (sharp resizes premultiplied), an EXIF rotation (sharp
+ * resizes before it rotates), 16-bit samples (sharp resizes before it converts to 8 bits), formats
+ * other than JPEG, PNG and WebP, or images over {@link WHOLE_DECODE_MAX_PIXELS}.
+ */
+export async function fitsFromWhole(bytes: Uint8Array, maxPixels: number, plan: FitPlan): Promise<boolean> {
   try {
-    const { width, height, orientation, hasAlpha } = await openImage(bytes, maxPixels).metadata();
-    if (!width || !height || hasAlpha || (orientation ?? 1) !== 1) return false;
-    return options.shrinkOnLoad === false || Math.max(width / dstWidth, height / dstHeight) < 2;
+    const { format, width, height, orientation, hasAlpha, depth } = await openImage(bytes, maxPixels).metadata();
+    if (!width || !height || width * height > WHOLE_DECODE_MAX_PIXELS) return false;
+    if (hasAlpha || (orientation ?? 1) !== 1 || depth !== 'uchar') return false;
+    const target = plan.resizeTo(width, height);
+    const shrink = Math.min(width / target.width, height / target.height);
+    const fast = plan.fastShrinkOnLoad ?? true;
+    switch (format) {
+      case 'png':
+        return true;
+      case 'jpeg':
+        return shrink < (fast ? 2 : 4);
+      case 'webp':
+        return !fast || shrink <= 1;
+      default:
+        return false;
+    }
   } catch {
     return false; // the fit will say what is wrong with the image
   }
@@ -114,11 +145,11 @@ export async function fitsFromWhole(bytes: Uint8Array, dstWidth: number, dstHeig
  * The whole image decoded once, oriented, as RGB: for a model input and the history's preview
  * both, where a second decode would cost more than keeping these pixels for a moment.
  */
-export async function decodeWhole(bytes: Uint8Array, maxPixels: number): Promise<DecodedPixels> {
+export async function decodeWhole(bytes: Uint8Array, maxPixels: number): Promise<WholeImage> {
   try {
     const { data, info } = await openImage(bytes, maxPixels).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new Error(`unexpected decoder output ${info.width}×${info.height}×${info.channels}`);
-    return { data, width: info.width, height: info.height };
+    return { data, width: info.width, height: info.height, whole: true };
   } catch (error) {
     throw errors.invalidImage(cleanSharpMessage(error));
   }

@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -76,15 +76,18 @@ describe('image spool', () => {
     expect((wire.read() as Buffer).length).toBe(100_008);
   });
 
-  it('removes the spool of a process that is gone, and keeps a live one', () => {
+  it("removes this host's spool of a process that is gone, and keeps a live one and other hosts'", () => {
     const dir = root();
-    const dead = join(dir, 'argus-images-999999999-abc');
-    const live = join(dir, `argus-images-${process.pid}-def`);
-    mkdirSync(dead);
-    mkdirSync(live);
+    const host = hostname().replace(/[^\w.-]/g, '_');
+    const dead = join(dir, `argus-images-${host}-999999999-abc`);
+    const live = join(dir, `argus-images-${host}-${process.pid}-def`);
+    const elsewhere = join(dir, 'argus-images-another-host-999999999-ghi');
+    for (const d of [dead, live, elsewhere]) mkdirSync(d);
     const spool = ImageSpool.open(dir)!;
+    expect(spool.dir.startsWith(join(dir, `argus-images-${host}-${process.pid}-`))).toBe(true);
     expect(existsSync(dead)).toBe(false);
     expect(existsSync(live)).toBe(true);
+    expect(existsSync(elsewhere)).toBe(true);
     spool.close();
   });
 

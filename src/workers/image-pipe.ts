@@ -14,7 +14,8 @@
  *    refills, each one an event-loop turn of the API process: under load a batch of eight images
  *    took ~50 ms to arrive, time the worker sat idle (why the file comes first).
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import type { TaskInput } from '../tasks/types.js';
@@ -45,10 +46,11 @@ export class ImageSpool {
     try {
       removeAbandoned(root);
       // mkdtemp creates the directory 0700: other users cannot read the images.
-      const spool = new ImageSpool(mkdtempSync(join(root, `${SPOOL_PREFIX}${process.pid}-`)));
+      const spool = new ImageSpool(mkdtempSync(join(root, `${spoolPrefix()}${process.pid}-`)));
       process.once('exit', () => spool.close());
       return spool;
-    } catch {
+    } catch (error) {
+      process.emitWarning(`Argus: no image spool in ${root} (${(error as Error).message}); images go to model workers over a pipe.`);
       return undefined;
     }
   }
@@ -59,8 +61,9 @@ export class ImageSpool {
     try {
       writeFileSync(path, bytes, { flag: 'wx' });
       return path;
-    } catch {
-      discardSpooled(path);
+    } catch (error) {
+      // A partly written file (a full tmpfs) goes; one that was there already is not ours to delete.
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') discardSpooled(path);
       return undefined;
     }
   }
@@ -70,13 +73,28 @@ export class ImageSpool {
   }
 }
 
-/** Removes spool directories whose process is gone (killed before it could clean up). */
+/**
+ * The prefix of this host's spool directories. The host name is in it because containers that
+ * share /dev/shm can each have a process with the same pid: one must never take another's spool
+ * for abandoned.
+ */
+function spoolPrefix(): string {
+  return `${SPOOL_PREFIX}${hostname().replace(/[^\w.-]/g, '_')}-`;
+}
+
+/** Removes this user's spool directories on this host whose process is gone (killed before it could clean up). */
 function removeAbandoned(root: string): void {
+  const prefix = spoolPrefix();
   for (const name of readdirSync(root)) {
-    if (!name.startsWith(SPOOL_PREFIX)) continue;
-    const pid = Number(name.slice(SPOOL_PREFIX.length).split('-')[0]);
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length).split('-')[0]);
     if (!Number.isInteger(pid) || pid <= 0 || isAlive(pid)) continue;
-    rmSync(join(root, name), { recursive: true, force: true });
+    const dir = join(root, name);
+    try {
+      if (statSync(dir).uid === process.getuid?.()) rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // Not ours after all, or gone already: leave it.
+    }
   }
 }
 
@@ -127,12 +145,17 @@ export function sendImage(pipe: Writable | null | undefined, id: number, input: 
   return { ...rest, imageBytes: image.byteLength };
 }
 
-/** Worker side: the image of a spooled input, read and deleted. */
+/** Worker side: the image of a spooled input, read and deleted (deleted even when the read fails). */
 export function readSpooled(input: WireInput & { imageFile: string }): TaskInput {
   const { imageBytes, imageFile, ...rest } = input;
-  const image = readFileSync(imageFile);
-  discardSpooled(imageFile);
-  if (image.length !== imageBytes) throw new Error(`the spooled image ${imageFile} has ${image.length} bytes, not the ${imageBytes} sent`);
+  let image: Buffer;
+  try {
+    image = readFileSync(imageFile);
+  } finally {
+    discardSpooled(imageFile);
+  }
+  // The path stays out of the message: it would reach the client in the error.
+  if (image.length !== imageBytes) throw new Error(`the spooled image has ${image.length} bytes, not the ${imageBytes} sent`);
   return { ...rest, image };
 }
 

@@ -92,7 +92,7 @@ export class WorkerProcess {
   /** The input as the message carries it: a large image goes by spool file or by the image pipe. */
   private wire(id: number, input: TaskInput): WireInput {
     const spool = imageSpool();
-    const wire = sendImage(this.imagePipe, id, input, spool && { spool, name: `${this.pid}-${id}` });
+    const wire = sendImage(this.imagePipe, id, input, spool && { spool, name: `${this.pid ?? 'unspawned'}-${id}` });
     if (wire.imageFile) this.spooled.set(id, wire.imageFile);
     return wire;
   }
@@ -253,7 +253,12 @@ export class WorkerProcess {
   }
 
   private settle(id: number): Pending | undefined {
-    this.spooled.delete(id);
+    // The worker deletes a spool file when it reads it; one it never read (it failed first) goes here.
+    const spooled = this.spooled.get(id);
+    if (spooled !== undefined) {
+      this.spooled.delete(id);
+      discardSpooled(spooled);
+    }
     const pending = this.pending.get(id);
     this.pending.delete(id);
     return pending;
