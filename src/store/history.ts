@@ -74,7 +74,7 @@ export interface HistoryFacets {
 export interface HistoryStore {
   /**
    * Adds an entry (replacing one with the same id); with `keep`, then deletes all but the newest
-   * `keep` entries (SQLite: in the same transaction).
+   * `keep` entries, in the same transaction.
    */
   add(entry: NewHistoryEntry, keep?: number): Promise<void>;
   list(filter: HistoryFilter): Promise<HistoryPage>;

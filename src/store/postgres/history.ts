@@ -50,6 +50,9 @@ function toSummary(row: Row): HistorySummary {
 
 const json = (value: unknown) => (value === undefined ? null : JSON.stringify(value));
 
+/** Deletes all but the newest $1 entries. */
+const TRIM = 'DELETE FROM history WHERE seq <= (SELECT seq FROM history ORDER BY seq DESC LIMIT 1 OFFSET $1)';
+
 /**
  * The history in PostgreSQL (migration 050), for distributed mode: every API node records into
  * and lists from the same table, so the dashboard shows the same history whichever node answers.
@@ -58,24 +61,34 @@ export class PostgresHistoryStore implements HistoryStore {
   constructor(private readonly pool: PgPool) {}
 
   async add(entry: NewHistoryEntry, keep?: number): Promise<void> {
-    // A replaced entry takes a new seq, so it lists as the newest (as SQLite's INSERT OR REPLACE does).
-    await this.pool.query(
-      `INSERT INTO history (id, kind, task, model, status, labels, summary, params, result, result_omitted, error, text_input, width, height, total_ms, thumbnail, preview, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
-       ON CONFLICT (id) DO UPDATE SET seq = nextval(pg_get_serial_sequence('history', 'seq')), kind = EXCLUDED.kind, task = EXCLUDED.task,
-         model = EXCLUDED.model, status = EXCLUDED.status, labels = EXCLUDED.labels, summary = EXCLUDED.summary, params = EXCLUDED.params,
-         result = EXCLUDED.result, result_omitted = EXCLUDED.result_omitted, error = EXCLUDED.error, text_input = EXCLUDED.text_input,
-         width = EXCLUDED.width, height = EXCLUDED.height, total_ms = EXCLUDED.total_ms, thumbnail = EXCLUDED.thumbnail,
-         preview = EXCLUDED.preview, created_at = EXCLUDED.created_at`,
-      [
-        entry.id, entry.kind, entry.task, entry.model, entry.status, JSON.stringify(entry.labels), entry.summary,
-        json(entry.params), json(entry.result), entry.result_omitted, json(entry.error), entry.text ?? null,
-        entry.width ?? null, entry.height ?? null, entry.total_ms ?? null,
-        entry.thumbnail ? Buffer.from(entry.thumbnail) : null, entry.preview ? Buffer.from(entry.preview) : null, entry.created_at,
-      ],
-    );
-    // Separate statements: an entry briefly over the limit between them is harmless.
-    if (keep !== undefined) await this.trim(keep);
+    // One transaction, so the table never holds more than `keep` entries as other nodes see it.
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      // A replaced entry takes a new seq, so it lists as the newest (as SQLite's INSERT OR REPLACE does).
+      await client.query(
+        `INSERT INTO history (id, kind, task, model, status, labels, summary, params, result, result_omitted, error, text_input, width, height, total_ms, thumbnail, preview, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+         ON CONFLICT (id) DO UPDATE SET seq = nextval(pg_get_serial_sequence('history', 'seq')), kind = EXCLUDED.kind, task = EXCLUDED.task,
+           model = EXCLUDED.model, status = EXCLUDED.status, labels = EXCLUDED.labels, summary = EXCLUDED.summary, params = EXCLUDED.params,
+           result = EXCLUDED.result, result_omitted = EXCLUDED.result_omitted, error = EXCLUDED.error, text_input = EXCLUDED.text_input,
+           width = EXCLUDED.width, height = EXCLUDED.height, total_ms = EXCLUDED.total_ms, thumbnail = EXCLUDED.thumbnail,
+           preview = EXCLUDED.preview, created_at = EXCLUDED.created_at`,
+        [
+          entry.id, entry.kind, entry.task, entry.model, entry.status, JSON.stringify(entry.labels), entry.summary,
+          json(entry.params), json(entry.result), entry.result_omitted, json(entry.error), entry.text ?? null,
+          entry.width ?? null, entry.height ?? null, entry.total_ms ?? null,
+          entry.thumbnail ? Buffer.from(entry.thumbnail) : null, entry.preview ? Buffer.from(entry.preview) : null, entry.created_at,
+        ],
+      );
+      if (keep !== undefined) await client.query(TRIM, [keep]);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
   }
 
   async list(filter: HistoryFilter): Promise<HistoryPage> {
@@ -129,7 +142,7 @@ export class PostgresHistoryStore implements HistoryStore {
   }
 
   async trim(keep: number): Promise<number> {
-    const result = await this.pool.query('DELETE FROM history WHERE seq <= (SELECT seq FROM history ORDER BY seq DESC LIMIT 1 OFFSET $1)', [keep]);
+    const result = await this.pool.query(TRIM, [keep]);
     return result.rowCount ?? 0;
   }
 }
