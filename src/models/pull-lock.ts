@@ -1,17 +1,9 @@
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { errors } from '../errors.js';
+import { processAlive } from '../processes.js';
 
 const running = new Map<string, Promise<unknown>>();
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Runs `pull` once per target at a time. Callers in this process that ask for the same target
@@ -48,7 +40,7 @@ function lock(alias: string, file: string): () => void {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const holder = Number(readFileSync(file, 'utf8').trim());
-      if (holder && holder !== process.pid && alive(holder)) {
+      if (holder && holder !== process.pid && processAlive(holder)) {
         throw errors.pullFailed(alias, `another Argus process (pid ${holder}) is pulling it now; wait for that pull to finish`);
       }
       rmSync(file, { force: true });

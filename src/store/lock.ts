@@ -1,16 +1,8 @@
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { processAlive } from '../processes.js';
 
 const heldHere = new Set<string>();
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Takes the data directory for this process. Two servers on one embedded database would each
@@ -35,7 +27,7 @@ export function lockDataDir(dir: string): () => void {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const holder = Number(readFileSync(file, 'utf8').trim());
       // Our own pid in a lock we do not hold means a dead process whose pid was reused.
-      if (holder && holder !== process.pid && alive(holder)) {
+      if (holder && holder !== process.pid && processAlive(holder)) {
         throw new Error(`the data directory ${dir} is in use by another Argus process (pid ${holder}); give each server its own ARGUS_DATA_DIR, or use --queue/--db to share work`);
       }
       rmSync(file, { force: true });

@@ -1,11 +1,12 @@
 import Type, { type Static } from 'typebox';
 import { errors } from '../errors.js';
 import type { IoSpec, TensorData } from '../runtimes/types.js';
-import { decodeWhole, letterboxImage, fitsFromWhole, unletterboxBox, type Box, type DecodedPixels } from '../vision/letterbox.js';
+import { letterboxImage, unletterboxBox, type Box, type DecodedPixels, type PixelSource } from '../vision/letterbox.js';
 import { resizeImage, unstretchBox } from '../vision/resize.js';
 import { hwcToChw, hwcToFloat } from '../vision/tensor.js';
-import { wholeImagePreview, type PreviewSource } from '../vision/thumbnail.js';
+import type { PreviewSource } from '../vision/thumbnail.js';
 import { CENTERNET_ROW, decodeCenterNet, type CenterNetDecodeOptions } from './centernet.js';
+import { fitWithPreview } from './image-tensor.js';
 import { type DecodeOptions, type InputSpec, type ModelContext, type OutputSpec, type Pipeline, pixelTransform, requireImage, type TaskDefinition } from './types.js';
 import { decodeYolo, type RawDetection } from './yolo.js';
 
@@ -75,13 +76,11 @@ function imageDecoder(input: InputSpec, maxPixels: number): (bytes: Uint8Array, 
         return { data: r.data, width: r.width, height: r.height, toSource: (box) => unletterboxBox(box, g), preview };
       };
     case 'stretch':
-      // A stretched input distorts the image: a preview comes from the whole image, decoded once
-      // where that fits the same input (fitsFromWhole).
+      // A stretched input distorts the image: a preview comes from the whole image instead.
       return async (bytes, options) => {
-        const fromWhole = options?.preview && (await fitsFromWhole(bytes, maxPixels, { resizeTo: () => ({ width: input.width, height: input.height }) }));
-        const whole = fromWhole ? await decodeWhole(bytes, maxPixels) : undefined;
-        const r = await resizeImage(whole ?? bytes, input.width, input.height, maxPixels);
-        return { data: r.data, width: r.width, height: r.height, toSource: (box) => unstretchBox(box, r.geometry), preview: whole && wholeImagePreview(whole) };
+        const fit = (source: PixelSource) => resizeImage(source, input.width, input.height, maxPixels);
+        const r = await fitWithPreview(bytes, maxPixels, fit, { resizeTo: () => ({ width: input.width, height: input.height }) }, options);
+        return { data: r.data, width: r.width, height: r.height, toSource: (box) => unstretchBox(box, r.geometry), preview: r.preview };
       };
     default:
       throw new Error(`detect supports letterbox and stretch input, not ${input.resize}`);

@@ -25,14 +25,22 @@ export interface ImageTensorInput {
   tensor(pixels: DecodedPixels): TensorData;
 }
 
+/**
+ * Fits a model input from an encoded image; when a preview is asked for and {@link fitsFromWhole}
+ * allows, from the whole image decoded once, which is then also the preview's source. Elsewhere
+ * the preview is left to the history's helper.
+ */
+export async function fitWithPreview<T extends DecodedPixels>(
+  bytes: Uint8Array, maxPixels: number, fit: (source: PixelSource) => Promise<T>, plan: FitPlan, options?: DecodeOptions,
+): Promise<T & { preview?: PreviewSource }> {
+  if (!options?.preview || !(await fitsFromWhole(bytes, maxPixels, plan))) return fit(bytes);
+  const whole = await decodeWhole(bytes, maxPixels);
+  return { ...(await fit(whole)), preview: wholeImagePreview(whole) };
+}
+
 function decoder(input: InputSpec, maxPixels: number, alias: string): (bytes: Uint8Array, options?: DecodeOptions) => Promise<DecodedImage> {
   const { fit, plan } = fitter(input, maxPixels, alias);
-  return async (bytes, options) => {
-    // Where a whole decode would fit other pixels, the preview is left to the history's helper.
-    if (!options?.preview || !(await fitsFromWhole(bytes, maxPixels, plan))) return fit(bytes);
-    const whole = await decodeWhole(bytes, maxPixels);
-    return { ...(await fit(whole)), preview: wholeImagePreview(whole) };
-  };
+  return (bytes, options) => fitWithPreview(bytes, maxPixels, fit, plan, options);
 }
 
 /** How the input is fitted from a source, and (for {@link fitsFromWhole}) how sharp resizes it then. */

@@ -18,6 +18,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, u
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
+import { processAlive } from '../processes.js';
 import type { TaskInput } from '../tasks/types.js';
 
 /** The fd of the image pipe in the worker (after stdin, stdout, stderr and the IPC channel). */
@@ -88,22 +89,13 @@ function removeAbandoned(root: string): void {
   for (const name of readdirSync(root)) {
     if (!name.startsWith(prefix)) continue;
     const pid = Number(name.slice(prefix.length).split('-')[0]);
-    if (!Number.isInteger(pid) || pid <= 0 || isAlive(pid)) continue;
+    if (!Number.isInteger(pid) || pid <= 0 || processAlive(pid)) continue;
     const dir = join(root, name);
     try {
       if (statSync(dir).uid === process.getuid?.()) rmSync(dir, { recursive: true, force: true });
     } catch {
       // Not ours after all, or gone already: leave it.
     }
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
