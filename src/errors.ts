@@ -19,6 +19,8 @@ export class ArgusError extends Error {
     readonly details?: unknown,
     /** Seconds a client should wait before retrying (sent as Retry-After on 429/503). */
     readonly retryAfterS?: number,
+    /** false: retrying the same request cannot help (sent as `x-should-retry: false`). */
+    readonly retryable?: boolean,
   ) {
     super(message);
     this.name = 'ArgusError';
@@ -31,9 +33,9 @@ export class ArgusError extends Error {
   }
 
   /** Revives an error body that crossed a process boundary; unknown codes become internal errors. */
-  static from(body: ErrorBody & { status?: number; retryAfterS?: number }): ArgusError {
+  static from(body: ErrorBody & { status?: number; retryAfterS?: number; retryable?: boolean }): ArgusError {
     const status = body.status ?? STATUS_BY_CODE.get(body.code) ?? 500;
-    return new ArgusError(body.code, status, body.message, body.details, body.retryAfterS);
+    return new ArgusError(body.code, status, body.message, body.details, body.retryAfterS, body.retryable);
   }
 }
 
@@ -42,12 +44,12 @@ const STATUS_BY_CODE = new Map<string, number>();
 function declare<A extends unknown[]>(
   code: string,
   status: number,
-  make: (...args: A) => { message: string; details?: unknown; retryAfterS?: number },
+  make: (...args: A) => { message: string; details?: unknown; retryAfterS?: number; retryable?: boolean },
 ): (...args: A) => ArgusError {
   STATUS_BY_CODE.set(code, status);
   return (...args: A) => {
-    const { message, details, retryAfterS } = make(...args);
-    return new ArgusError(code, status, message, details, retryAfterS);
+    const { message, details, retryAfterS, retryable } = make(...args);
+    return new ArgusError(code, status, message, details, retryAfterS, retryable);
   };
 }
 
@@ -90,6 +92,12 @@ export const errors = {
   modelUnavailable: declare('model_unavailable', 503, (alias: string, reason: string, retryAfterS?: number) => ({
     message: `Model '${alias}' is not available: ${reason}`,
     retryAfterS,
+  })),
+  // Same code as modelUnavailable (clients and tests know it), but nothing changes until someone
+  // installs the files: no Retry-After, and `x-should-retry: false` so client libraries do not retry.
+  modelNotInstalled: declare('model_unavailable', 503, (alias: string, reason: string) => ({
+    message: `Model '${alias}' is not available: ${reason}`,
+    retryable: false,
   })),
   workerCrashed: declare('worker_crashed', 503, (alias: string, detail: string) => ({
     message: `The worker for model '${alias}' stopped while running this request (${detail}). It has been restarted; retry the request.`,

@@ -100,13 +100,13 @@ export async function ensureInstalled(manifest: Manifest, options: EnsureOptions
   if (before.available) return before;
   const remote = manifest.source.type === 'url' || manifest.source.type === 'huggingface';
   const reason = before.reason ?? 'its files are missing.';
-  if (!remote) throw errors.modelUnavailable(manifest.alias, reason);
+  if (!remote) throw errors.modelNotInstalled(manifest.alias, reason);
   if (!options.allowPulls) {
-    throw errors.modelUnavailable(manifest.alias, `${reason} Pulling on first use is off (allowPulls / ARGUS_ALLOW_PULLS=true turns it on).`);
+    throw errors.modelNotInstalled(manifest.alias, `${reason} Pulling on first use is off (allowPulls / ARGUS_ALLOW_PULLS=true turns it on).`);
   }
   await pullModel(manifest, { ...options, modelsDir: catalog.modelsDir });
   const after = catalog.availability(manifest);
-  if (!after.available) throw errors.modelUnavailable(manifest.alias, after.reason ?? 'its files are still missing after the pull.');
+  if (!after.available) throw errors.modelNotInstalled(manifest.alias, after.reason ?? 'its files are still missing after the pull.');
   return after;
 }
 

@@ -53,7 +53,7 @@ export class RecognizerChoice {
     const clip = catalog.list().map((e) => e.manifest).find((m) => m.task === 'classify' && m.output?.format === 'clip' && catalog.availability(m).available);
     if (clip) return withLabels(clip, 'clip-installed');
     const fallback = service.defaultModel('classify');
-    if (!fallback) throw errors.modelUnavailable('classify', 'no classifier is installed to recognize images; install squeezenet or a CLIP model (argus models pull clip).');
+    if (!fallback) throw errors.modelNotInstalled('classify', 'no classifier is installed to recognize images; install squeezenet or a CLIP model (argus models pull clip).');
     return withLabels(fallback, 'default-classifier');
   }
 

@@ -281,6 +281,13 @@ export class InferenceService {
     return image ? probeImage(image.bytes, { maxPixels }) : undefined;
   }
 
+  /** How to get a model for a task: the catalog's pullable ones, else a manifest of one's own. */
+  private installHint(task: TaskName): string {
+    const pullable = this.deps.catalog.list().map((e) => e.manifest).filter((m) => m.task === task && (m.source.type === 'url' || m.source.type === 'huggingface'));
+    if (pullable.length) return `install one with \`argus models pull ${pullable[0]!.alias}\`${pullable.length > 1 ? ` (or ${pullable.slice(1).map((m) => m.alias).join(', ')})` : ''}.`;
+    return `put a manifest for one (task "${task}") in ${this.deps.config.modelsDir}; see the README's Models section.`;
+  }
+
   /** Resolves the task and model, checks params against the task's schema and the inputs. */
   private async prepare(request: Resolved): Promise<Prepared> {
     const composite = this.composites.get(request.task);
@@ -293,7 +300,7 @@ export class InferenceService {
     if (!definition) throw errors.badRequest(`Unknown task '${request.task}'.`);
     const task = request.task as TaskName;
     const manifest = request.model ? this.deps.catalog.requireForTask(request.model, task) : this.defaultModel(task);
-    if (!manifest) throw errors.modelUnavailable(task, `no model for task '${task}' is installed.`);
+    if (!manifest) throw errors.modelNotInstalled(task, `no model for task '${task}' is installed; ${this.installHint(task)}`);
     // Missing files of a remote model are pulled here only when the user allowed pulls on first use.
     await ensureInstalled(manifest, { catalog: this.deps.catalog, allowPulls: this.deps.config.allowPulls, huggingfaceEndpoint: this.deps.config.huggingfaceEndpoint });
     const params = this.validateParams(definition.params, task, request.params);

@@ -141,7 +141,7 @@ export class SystemService {
   async load(alias: string) {
     const manifest = this.deps.catalog.require(alias);
     const availability = this.deps.catalog.availability(manifest);
-    if (!availability.available) throw errors.modelUnavailable(alias, availability.reason ?? 'it is not installed.');
+    if (!availability.available) throw errors.modelNotInstalled(alias, availability.reason ?? 'it is not installed.');
     const started = performance.now();
     const status = await this.deps.dispatcher.load(manifest);
     return { ...status, load_ms: Math.round(performance.now() - started) };

@@ -149,7 +149,7 @@ function presetTask(service: InferenceService, task: VisionTaskName) {
       } else if (preset.templated) {
         answer = await answerTemplated(service, call, preset);
       } else {
-        throw errors.modelUnavailable(service.defaultModel('chat')?.alias ?? 'vlm-fast', `task '${task}' needs one; ${NO_VLM}`);
+        throw errors.modelNotInstalled(service.defaultModel('chat')?.alias ?? 'vlm-fast', `task '${task}' needs one; ${NO_VLM}`);
       }
       return { task, ...answer };
     },

@@ -181,7 +181,7 @@ export class WorkerManager {
     const { config, catalog } = this.options;
     const availability = catalog.availability(manifest);
     if (!availability.available || !availability.path) {
-      throw errors.modelUnavailable(manifest.alias, availability.reason ?? 'its files are missing.');
+      throw errors.modelNotInstalled(manifest.alias, availability.reason ?? 'its files are missing.');
     }
     return {
       alias: manifest.alias,

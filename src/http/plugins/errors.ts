@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { ArgusError, errors } from '../../errors.js';
+import { dialectOf, writeError } from '../error-dialects.js';
 
 /** Fastify and plugin error codes that are the client's doing, mapped to Argus codes. */
 const FRAMEWORK_CODES: Record<string, string> = {
@@ -47,9 +48,15 @@ export function toArgusError(error: FastifyError | Error): ArgusError {
   return errors.internal();
 }
 
-function send(reply: FastifyReply, error: ArgusError): FastifyReply {
+/** Sends an error in the dialect of the request's surface (see error-dialects.ts). */
+function send(request: FastifyRequest, reply: FastifyReply, error: ArgusError, raw: Error = error): FastifyReply {
   if (error.retryAfterS !== undefined) reply.header('retry-after', String(error.retryAfterS));
-  return reply.status(error.status).send({ error: error.toJSON() });
+  // OpenAI's client libraries retry 5xx twice unless told not to: an error that waiting cannot fix
+  // (a model that is not installed) says so.
+  if (error.retryable === false) reply.header('x-should-retry', 'false');
+  reply.header('x-argus-error-code', error.code);
+  const { status, body } = writeError(dialectOf(request), error, raw, request);
+  return reply.status(status).send(body);
 }
 
 /**
@@ -66,7 +73,7 @@ export const errorsPlugin = fp(async (app: FastifyInstance) => {
     } else {
       request.log.info({ code: mapped.code, status: mapped.status }, 'request rejected');
     }
-    return send(reply, mapped);
+    return send(request, reply, mapped, error);
   });
-  app.setNotFoundHandler((request, reply) => send(reply, errors.routeNotFound(request.method, request.url.split('?')[0])));
+  app.setNotFoundHandler((request, reply) => send(request, reply, errors.routeNotFound(request.method, request.url.split('?')[0])));
 }, { name: 'argus-errors' });

@@ -9,14 +9,16 @@ import Type from 'typebox';
 import { errorResponses, FileField } from '../../schemas.js';
 import { imageFromBody, ImageUrlField } from '../../uploads.js';
 import type { RouteDeps } from '../deps.js';
+import { speaksDialect } from '../../error-dialects.js';
 
 const EmbedResponse = Type.Object({
-  embedding: Type.Array(Type.Number(), { description: 'As the model computes it (not normalised, as the original service answered).' }),
+  embedding: Type.Array(Type.Number(), { description: 'L2-normalised (unit length), as the original service answered: compare vectors by dot product.' }),
   model: Type.String({ description: 'The model that answered.' }),
   dimensions: Type.Integer(),
 });
 
 export const embeddingServiceRoutes: FastifyPluginAsync<RouteDeps> = async (app, { service }) => {
+  app.addHook('onRoute', speaksDialect('fastapi'));
   app.post('/embed', {
     schema: {
       tags: ['compat'],
@@ -32,7 +34,7 @@ export const embeddingServiceRoutes: FastifyPluginAsync<RouteDeps> = async (app,
       response: { 200: EmbedResponse, ...errorResponses },
     },
   }, async (request) => {
-    const result = await service.run({ task: 'embed', image: imageFromBody(request.body), params: { normalize: false } });
+    const result = await service.run({ task: 'embed', image: imageFromBody(request.body), params: { normalize: true } });
     const embedding = result.embedding as number[];
     return { embedding, model: result.model.alias, dimensions: embedding.length };
   });

@@ -16,6 +16,7 @@ import {
 } from './recognizer-schemas.js';
 import { visualizationRoutes } from './recognizer-visualization.js';
 import { ownerOf } from '../../plugins/auth.js';
+import { speaksDialect } from '../../error-dialects.js';
 
 export interface RecognizerDeps extends RouteDeps {
   files: FilesService;
@@ -32,6 +33,7 @@ function dateParam(name: string, value: string | undefined): number | undefined 
 }
 
 export const recognizerRoutes: FastifyPluginAsync<RecognizerDeps> = async (app, { files, config }) => {
+  app.addHook('onRoute', speaksDialect('fastapi'));
   const tags = ['recognizer'];
   const limits = { fileSize: files.maxBytes };
 
