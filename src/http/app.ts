@@ -40,6 +40,8 @@ import { recognitionRoutes } from './routes/v1/recognition.js';
 import { systemRoutes } from './routes/v1/system.js';
 import { ErrorResponse } from './schemas.js';
 import { acceptImageUrls, acceptSingleFileArrays, ajvFileKeyword, collectFile } from './uploads.js';
+import { acceptQueryParams } from './query-params.js';
+import { typedJsonValidators } from './validators.js';
 
 export interface HttpDeps {
   config: Config;
@@ -87,6 +89,8 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
       customOptions: { coerceTypes: 'array', useDefaults: true, removeAdditional: true, allErrors: false, allowUnionTypes: true },
       plugins: [ajvFileKeyword],
     },
+    // Cast: Fastify types the factory by its own compiler's option types.
+    schemaController: { compilersFactory: { buildValidator: typedJsonValidators as never } },
   });
   // Fastify keeps keep-alive sockets open for 72 s and, on close, ends only those idle at that
   // moment: a request in flight at SIGTERM held shutdown up for 72 s after its answer. While
@@ -123,6 +127,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   // Before any route (and before the OpenAPI plugin reads them): JSON image routes also take {"url"}.
   app.addHook('onRoute', acceptImageUrls);
   app.addHook('onRoute', acceptSingleFileArrays);
+  app.addHook('onRoute', acceptQueryParams);
   await app.register(openApiPlugin, { version: deps.version });
 
   await app.register(healthRoutes, { health: () => deps.system.health() });

@@ -145,7 +145,7 @@ function openai(error: ArgusError, raw: Error): ErrorAnswer {
   const first = failure.validation?.[0];
   const param = first
     ? (first.keyword === 'required' ? String((first.params as { missingProperty?: string }).missingProperty) : first.instancePath.split('/').slice(1).join('.')) || null
-    : null;
+    : error.code === 'missing_image' ? 'image' : null;
   return {
     status: error.status,
     body: { error: { message: error.message, type: openAiType(error.status), param, code: OPENAI_CODES[error.code] ?? error.code } },

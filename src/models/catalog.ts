@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { errors } from '../errors.js';
 import { ManifestError, parseManifest, type Manifest, type TaskName } from './manifest.js';
+import { TASK_MODEL_NAMES, type TaskModelName } from './names.js';
 import { npmPackageDir } from './npm.js';
 import { HUGGINGFACE_MARKER, huggingfaceDir, inside } from './paths.js';
 
@@ -38,6 +39,8 @@ export interface CatalogEntry {
 export interface CatalogOptions {
   modelsDir: string;
   builtinDir?: string;
+  /** The model each task uses when a request names none (config `defaultModels`), e.g. {generate: "sd-turbo"}. */
+  preferred?: Readonly<Record<string, string>>;
 }
 
 const requireFromHere = createRequire(import.meta.url);
@@ -89,14 +92,34 @@ export class Catalog {
     return this.list().map((e) => e.manifest.alias);
   }
 
+  /** The manifest a name stands for: a catalogued alias, or a task name (names.ts) for the task's default model. */
   get(alias: string): Manifest | undefined {
-    return this.entries.get(alias.toLowerCase())?.manifest;
+    const key = alias.toLowerCase();
+    const entry = this.entries.get(key);
+    if (entry) return entry.manifest;
+    const name = this.taskName(key);
+    return name && (this.defaultFor(name.task, this.options.preferred?.[name.task]) ?? this.list().find((e) => e.manifest.task === name.task)?.manifest);
+  }
+
+  /** The task name `alias` is, unless a manifest has that alias. */
+  taskName(alias: string): TaskModelName | undefined {
+    const key = alias.toLowerCase();
+    return this.entries.has(key) || !Object.hasOwn(TASK_MODEL_NAMES, key) ? undefined : TASK_MODEL_NAMES[key];
+  }
+
+  /** Task names not taken by a manifest, with the model each stands for now. */
+  taskNames(): Array<{ name: string; manifest: Manifest; spec: TaskModelName }> {
+    return Object.keys(TASK_MODEL_NAMES).flatMap((name) => {
+      const spec = this.taskName(name);
+      const manifest = spec && this.get(name);
+      return spec && manifest ? [{ name, manifest, spec }] : [];
+    });
   }
 
   /** The manifest for `alias`, or a 404 naming the models that exist. */
   require(alias: string): Manifest {
     const manifest = this.get(alias);
-    if (!manifest) throw errors.modelNotFound(alias, this.aliases());
+    if (!manifest) throw errors.modelNotFound(alias, [...this.aliases(), ...this.taskNames().map((n) => n.name)]);
     return manifest;
   }
 
@@ -201,7 +224,8 @@ export class Catalog {
    * deliberate choice.
    */
   defaultFor(task: TaskName, preferred?: string): Manifest | undefined {
-    const wanted = preferred ? this.get(preferred) : undefined;
+    // Catalogued aliases only: a task name as `preferred` would resolve back to this function.
+    const wanted = preferred ? this.entries.get(preferred.toLowerCase())?.manifest : undefined;
     const usable = wanted?.task === task ? wanted : undefined;
     if (usable && this.availability(usable).available) return usable;
     const installed = this.list().map((e) => e.manifest).filter((m) => m.task === task && this.availability(m).available);

@@ -281,6 +281,22 @@ export class InferenceService {
     return image ? probeImage(image.bytes, { maxPixels }) : undefined;
   }
 
+  /**
+   * A request under a task name (image-gen, schnell, dev: models/names.ts) gets that name's
+   * defaults for the parameters it does not set. Not for upstream models: those get only what the
+   * client sent.
+   */
+  private withNameDefaults(request: Resolved, manifest: Manifest): unknown {
+    const name = request.model === undefined || manifest.runtime === 'upstream' ? undefined : this.deps.catalog.taskName(request.model);
+    if (!name) return request.params;
+    return { ...name.defaults, ...(request.image ? name.imageDefaults : undefined), ...(request.params as Record<string, unknown> | undefined) };
+  }
+
+  /** Whether a request may name this model: a catalogued alias or a task name. */
+  knowsModel(name: string): boolean {
+    return this.deps.catalog.get(name) !== undefined;
+  }
+
   /** How to get a model for a task: the catalog's pullable ones, else a manifest of one's own. */
   private installHint(task: TaskName): string {
     const pullable = this.deps.catalog.list().map((e) => e.manifest).filter((m) => m.task === task && (m.source.type === 'url' || m.source.type === 'huggingface'));
@@ -303,7 +319,7 @@ export class InferenceService {
     if (!manifest) throw errors.modelNotInstalled(task, `no model for task '${task}' is installed; ${this.installHint(task)}`);
     // Missing files of a remote model are pulled here only when the user allowed pulls on first use.
     await ensureInstalled(manifest, { catalog: this.deps.catalog, allowPulls: this.deps.config.allowPulls, huggingfaceEndpoint: this.deps.config.huggingfaceEndpoint });
-    const params = this.validateParams(definition.params, task, request.params);
+    const params = this.validateParams(definition.params, task, this.withNameDefaults(request, manifest));
     const image = await this.checkInputs(task, definition.input ?? 'image', request);
     if (image && definition.minImageSide && Math.min(image.width, image.height) < definition.minImageSide) {
       throw errors.imageTooSmall(image.width, image.height, definition.minImageSide, task);

@@ -76,6 +76,7 @@ export class SystemService {
     return {
       status: problems.length ? ('degraded' as const) : ('ok' as const),
       version: this.deps.version,
+      timestamp: Date.now() / 1000,
       uptime_s: Math.round((Date.now() - this.deps.startedAt) / 1000),
       problems,
       notices: [...this.notices(), ...this.noticeSources.flatMap((source) => source())],
@@ -101,14 +102,18 @@ export class SystemService {
     const { catalog, config } = this.deps;
     const states = await this.runtimeStates();
     const created = Math.floor(this.deps.startedAt / 1000);
+    const entries = [
+      ...catalog.list().map(({ manifest, origin }) => ({ id: manifest.alias, manifest, origin, aliasOf: undefined as string | undefined, description: manifest.description })),
+      ...catalog.taskNames().map(({ name, manifest, spec }) => ({ id: name, manifest, origin: 'builtin', aliasOf: manifest.alias, description: spec.description })),
+    ];
     return {
       object: 'list' as const,
-      data: catalog.list().map(({ manifest, origin }) => {
+      data: entries.map(({ id, manifest, origin, aliasOf, description }) => {
         const availability = catalog.availability(manifest);
         const runtime = states.get(manifest.alias);
         const loaded = runtime?.state === 'ready';
         return {
-          id: manifest.alias,
+          id,
           object: 'model' as const,
           created: availability.path ? Math.floor(statSafe(availability.path) / 1000) || created : created,
           owned_by: origin === 'builtin' ? 'argus' : 'user',
@@ -117,7 +122,8 @@ export class SystemService {
           licence: manifest.licence,
           licence_kind: classifyLicence(manifest.licence).kind,
           licence_warning: classifyLicence(manifest.licence).warning,
-          description: manifest.description,
+          description,
+          alias_of: aliasOf,
           available: availability.available,
           loaded,
           state: runtime?.state ?? 'unloaded',
@@ -133,9 +139,25 @@ export class SystemService {
   }
 
   async status() {
-    const { dispatcher, queue } = this.deps;
+    const { dispatcher, queue, config } = this.deps;
     const status = await dispatcher.status();
-    return { memory: status.memory, workers: status.workers, models: status.models, jobs: await queue.counts(), uptime_s: Math.round((Date.now() - this.deps.startedAt) / 1000) };
+    const { memory } = status;
+    const gb = (mb: number) => Math.round((mb / 1024) * 100) / 100;
+    return {
+      // Beside Argus's MiB figures, the replaced vision API's GB ones (its clients read these names).
+      memory: {
+        ...memory,
+        total_gb: gb(memory.total_mb),
+        available_gb: gb(memory.free_mb),
+        used_percent: memory.total_mb ? Math.round((1 - memory.free_mb / memory.total_mb) * 1000) / 10 : 0,
+        models_loaded_gb: gb(memory.used_by_workers_mb),
+      },
+      workers: status.workers,
+      models: status.models,
+      jobs: await queue.counts(),
+      uptime_s: Math.round((Date.now() - this.deps.startedAt) / 1000),
+      config: { idle_timeout_seconds: config.idleTtlS, memory_budget_mb: memory.budget_mb },
+    };
   }
 
   async load(alias: string) {
@@ -147,9 +169,11 @@ export class SystemService {
     return { ...status, load_ms: Math.round(performance.now() - started) };
   }
 
-  evict(alias: string, force: boolean) {
-    this.deps.catalog.require(alias);
-    return this.deps.dispatcher.evict(alias, force);
+  /** Stops the workers of a model (named by alias, or by a task name such as image-gen). */
+  async evict(alias: string, force: boolean) {
+    const manifest = this.deps.catalog.require(alias);
+    const result = await this.deps.dispatcher.evict(manifest.alias, force);
+    return { ...result, status: 'evicted' as const, alias, model: manifest.alias };
   }
 }
 

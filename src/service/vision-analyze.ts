@@ -44,7 +44,7 @@ export const VISION_PRESETS: Readonly<Record<VisionTaskName, Preset>> = Object.f
     maxTokens: 384,
   },
   custom: {
-    description: 'Your own prompt about the image (`prompt` is required).',
+    description: 'Your own prompt about the image (`prompt`; "Describe this image." when absent).',
     engine: 'chat',
     maxTokens: 256,
   },
@@ -66,10 +66,16 @@ export const visionTaskId = (task: VisionTaskName) => `vision.${task}`;
 const MaxTokens = Type.Integer({ minimum: 1, maximum: 4096, description: 'Most tokens the vision-language model generates.' });
 const Prompt = Type.String({ minLength: 1, maxLength: 10_000, description: 'What to ask about the image.' });
 
-function paramsFor(task: VisionTaskName): TSchema {
-  if (task === 'custom') return Type.Object({ prompt: Prompt, max_tokens: Type.Optional(MaxTokens) }, { additionalProperties: false });
-  if (VISION_PRESETS[task].engine === 'chat') return Type.Object({ max_tokens: Type.Optional(MaxTokens) }, { additionalProperties: false });
-  return Type.Object({}, { additionalProperties: false });
+/** The replaced vision API's prompt for a custom task sent without one. */
+const DEFAULT_CUSTOM_PROMPT = 'Describe this image.';
+
+/**
+ * Every preset takes both fields, as the replaced vision API did: `prompt` is read by custom only
+ * (default "Describe this image."), `max_tokens` by the vision-language presets only; the others
+ * accept and ignore them, so one client request shape works for every task.
+ */
+function paramsFor(): TSchema {
+  return Type.Object({ prompt: Type.Optional(Prompt), max_tokens: Type.Optional(MaxTokens) }, { additionalProperties: false });
 }
 
 interface VisionParams {
@@ -91,14 +97,14 @@ async function optional(service: InferenceService, task: 'ocr' | 'classify', run
 }
 
 async function answerWithModel(call: CompositeCall, preset: Preset, params: VisionParams) {
-  const prompt = params.prompt ?? preset.prompt!;
+  const prompt = preset.prompt ?? params.prompt ?? DEFAULT_CUSTOM_PROMPT;
   const chat = await call.run({
     task: 'chat',
     model: call.model,
     images: [call.image!],
     params: { messages: [{ role: 'user', content: [{ type: 'image' }, { type: 'text', text: prompt }] }], max_tokens: params.max_tokens ?? preset.maxTokens },
   });
-  return { result: String(chat.content ?? '').trim(), source: 'model', model: chat.model, usage: chat.usage, timings: chat.timings };
+  return { result: String(chat.content ?? '').trim(), source: 'model', prompt, model: chat.model, usage: chat.usage, timings: chat.timings };
 }
 
 async function answerTemplated(service: InferenceService, call: CompositeCall, preset: Preset) {
@@ -132,7 +138,7 @@ function presetTask(service: InferenceService, task: VisionTaskName) {
   return {
     name: visionTaskId(task),
     input: 'image' as const,
-    params: paramsFor(task),
+    params: paramsFor(),
     async run(call: CompositeCall) {
       const params = call.params as VisionParams;
       let answer: Record<string, unknown> & { model: { alias: string; sha256?: string } };

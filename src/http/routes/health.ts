@@ -4,6 +4,7 @@ import Type, { type Static } from 'typebox';
 export const HealthResponse = Type.Object({
   status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')], { description: 'degraded: some default model is missing.' }),
   version: Type.String(),
+  timestamp: Type.Number({ description: 'Unix time in seconds, as the replaced vision API answered.' }),
   uptime_s: Type.Number(),
   problems: Type.Array(Type.String(), { description: 'What is missing or broken, and how to fix it (status degraded).' }),
   notices: Type.Array(Type.String(), { description: 'What a user should know that does not stop serving (status stays ok).' }),

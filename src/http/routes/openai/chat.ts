@@ -19,7 +19,11 @@ export const chatRoutes: FastifyPluginAsync<RouteDeps> = async (app, { service }
       response: { 200: ChatCompletion, ...errorResponses },
     },
   }, async (request, reply) => {
-    const body = request.body as ChatRequest;
+    const asked = request.body as ChatRequest;
+    // As the replaced vision API did: clients that hard-code OpenAI's or Anthropic's model names
+    // ("gpt-4o", "claude-3-5-sonnet") get the default chat model instead of a 404.
+    const borrowed = asked.model !== undefined && !service.knowsModel(asked.model) && /gpt|claude/i.test(asked.model);
+    const body = borrowed ? { ...asked, model: undefined } : asked;
     const task = { ...chatTaskRequest(body), signal: abortOnDisconnect(reply) };
     if (!body.stream) return completionResponse(await service.run(task));
 

@@ -14,7 +14,11 @@ const p = GenerateParams.properties;
 /** Fields generations and edits share: OpenAI's, then Argus's own (steps, seed, guidance, negative_prompt). */
 const Common = {
   prompt: Type.String({ minLength: 1, maxLength: MAX_PROMPT_CHARS, description: 'What to draw (CLIP reads its first 75 tokens; revised_prompt says what was read).' }),
-  model: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Model alias (sd-turbo or an upstream alias); the default generate model when absent.' })),
+  model: Type.Optional(Type.String({
+    minLength: 1,
+    maxLength: 200,
+    description: 'Model alias (sd-turbo or an upstream alias), or a name for the default generation model: image-gen or schnell (4 steps, edits at strength 0.7) or dev (20 steps). schnell when absent, as the original vision API.',
+  })),
   n: Type.Optional(p.n),
   size: Type.Optional(Type.String({
     maxLength: 32,
@@ -93,7 +97,8 @@ export function imagesTaskRequest(body: Record<string, unknown>, image?: ImageSo
     Object.entries({ width, height, n: body.n, steps: body.steps, seed: body.seed, guidance: body.guidance, negative_prompt: body.negative_prompt, strength: body.strength })
       .filter(([, value]) => value !== undefined),
   );
-  return { task: 'generate', model: body.model as string | undefined, text: body.prompt as string, image, params };
+  // No model: "schnell", as the replaced vision API's document defaults it (its steps and strength).
+  return { task: 'generate', model: (body.model as string | undefined) ?? 'schnell', text: body.prompt as string, image, params };
 }
 
 /** The task's result in OpenAI's images shape, with Argus's usage fields. */

@@ -1,20 +1,21 @@
 import type { FastifyPluginAsync } from 'fastify';
 import Type from 'typebox';
-import { errors } from '../../../errors.js';
 import { describeVisionTasks, VISION_TASK_NAMES, visionTaskId, type VisionTaskName } from '../../../service/vision-analyze.js';
-import { Base64Image, errorResponses, FileField, ModelRef, Timings } from '../../schemas.js';
+import type { TaskResult } from '../../../service/inference.js';
+import { errorResponses, FileField, Timings } from '../../schemas.js';
 import { abortOnDisconnect } from '../../sse.js';
 import { imageFromBody } from '../../uploads.js';
 import type { RouteDeps } from '../deps.js';
 
 const Task = Type.Enum(VISION_TASK_NAMES, { description: 'caption, ocr, describe, analyze, objects or custom.' });
+// Every field on every task, as the replaced vision API took them: a field a task does not use is ignored.
 const Fields = {
-  task: Task,
-  prompt: Type.Optional(Type.String({ minLength: 1, maxLength: 10_000, description: 'What to ask (task custom only).' })),
-  max_tokens: Type.Optional(Type.Integer({ minimum: 1, maximum: 4096, description: 'Most tokens the vision-language model generates.' })),
+  task: Type.Optional(Type.Enum(VISION_TASK_NAMES, { default: 'caption', description: 'caption (the default), ocr, describe, analyze, objects or custom.' })),
+  prompt: Type.Optional(Type.String({ minLength: 1, maxLength: 10_000, description: 'What to ask: read by task custom ("Describe this image." when absent), ignored by the others.' })),
+  max_tokens: Type.Optional(Type.Integer({ minimum: 1, maximum: 4096, description: 'Most tokens the vision-language model generates; ignored by ocr and objects, which use none.' })),
   model: Type.Optional(Type.String({ minLength: 1, description: 'The model that answers: a chat model for caption/describe/analyze/custom, an OCR model for ocr, a detector for objects.' })),
 };
-const JsonBody = Type.Object({ image: Base64Image, ...Fields });
+const JsonBody = Type.Object({ image: Type.String({ minLength: 1, description: 'The image as base64 or a data URL, or an http(s) URL that Argus fetches.' }), ...Fields });
 const MultipartBody = Type.Object({ image: FileField('The image.'), ...Fields });
 
 const AnalyzeResponse = Type.Object({
@@ -24,10 +25,34 @@ const AnalyzeResponse = Type.Object({
   data: Type.Optional(Type.Unknown({ description: 'Structured results: OCR lines, detections, or what a templated answer was composed from.' })),
   source: Type.Enum(['model', 'templated'] as const, { description: 'templated: composed from detector/classifier/OCR results because no vision-language model is installed.' }),
   notice: Type.Optional(Type.String()),
-  model: ModelRef,
-  usage: Type.Optional(Type.Object({ prompt_tokens: Type.Integer(), completion_tokens: Type.Integer(), total_tokens: Type.Integer() })),
+  created: Type.Integer({ description: 'Unix seconds.' }),
+  model: Type.String({ description: 'The model that answered.' }),
+  model_sha256: Type.Optional(Type.String()),
+  usage: Type.Object({
+    latency: Type.Number({ description: 'Seconds from receiving the request to the answer.' }),
+    prompt_used: Type.Optional(Type.String({ description: 'The instruction the vision-language model got (its first 100 characters, then "...").' })),
+    prompt_tokens: Type.Optional(Type.Integer()),
+    completion_tokens: Type.Optional(Type.Integer()),
+    total_tokens: Type.Optional(Type.Integer()),
+  }),
   timings: Timings,
 });
+
+/** The composite task's result in the replaced vision API's shape (model a string, usage with latency and prompt_used). */
+function analyzeResponse(result: TaskResult) {
+  const { model, usage, prompt, ...rest } = result as TaskResult & { usage?: Record<string, number>; prompt?: string };
+  return {
+    ...rest,
+    created: Math.floor(Date.now() / 1000),
+    model: model.alias,
+    model_sha256: model.sha256,
+    usage: {
+      latency: Math.round(result.timings.total_ms) / 1000,
+      prompt_used: prompt === undefined ? undefined : prompt.length > 100 ? `${prompt.slice(0, 100)}...` : prompt,
+      ...usage,
+    },
+  };
+}
 
 const TaskInfo = Type.Object({
   task: Task,
@@ -53,21 +78,27 @@ export const visionRoutes: FastifyPluginAsync<RouteDeps> = async (app, { service
     },
   }, async (request, reply) => {
     const body = request.body as Record<string, unknown>;
-    if (typeof body.image === 'string' && /^https?:\/\//i.test(body.image)) {
-      throw errors.badRequest('Send an image URL as {"url": "https://…"}; `image` takes base64, a data URL or a multipart file.');
-    }
-    const task = body.task as VisionTaskName;
-    if (task === 'custom' && body.prompt === undefined) throw errors.invalidParams('Task custom needs a prompt: what to ask about the image.');
-    if (task !== 'custom' && body.prompt !== undefined) throw errors.invalidParams(`Task ${task} has its own prompt; send yours with task custom.`);
+    // The replaced API's `image` took base64 or a URL; a URL is fetched under the same rules as {"url"}.
+    const image = typeof body.image === 'string' && /^https?:\/\//i.test(body.image) ? { url: body.image } : imageFromBody(body);
     const params = Object.fromEntries(Object.entries({ prompt: body.prompt, max_tokens: body.max_tokens }).filter(([, v]) => v !== undefined));
-    return service.run({ task: visionTaskId(task), model: body.model as string | undefined, image: imageFromBody(body), params, signal: abortOnDisconnect(reply) });
+    const result = await service.run({ task: visionTaskId(body.task as VisionTaskName), model: body.model as string | undefined, image, params, signal: abortOnDisconnect(reply) });
+    return analyzeResponse(result);
   });
 
   app.get('/vision/tasks', {
     schema: {
       tags: ['openai'],
       summary: 'The analyze presets and what answers each now',
-      response: { 200: Type.Object({ object: Type.Literal('list'), data: Type.Array(TaskInfo) }) },
+      response: {
+        200: Type.Object({
+          object: Type.Literal('list'),
+          data: Type.Array(TaskInfo),
+          tasks: Type.Array(Type.Object({ id: Task, description: Type.String() }), { description: 'The replaced vision API\'s list: the same presets as {id, description}.' }),
+        }),
+      },
     },
-  }, async () => ({ object: 'list' as const, data: describeVisionTasks(service) }));
+  }, async () => {
+    const data = describeVisionTasks(service);
+    return { object: 'list' as const, data, tasks: data.map((t) => ({ id: t.task, description: t.description })) };
+  });
 };

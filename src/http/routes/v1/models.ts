@@ -14,6 +14,7 @@ export const ModelEntry = Type.Object({
   licence_kind: Type.Enum(['permissive', 'copyleft', 'non-commercial', 'unknown'] as const),
   licence_warning: Type.Optional(Type.String({ description: 'The obligation or restriction that comes with serving it, if any.' })),
   description: Type.String(),
+  alias_of: Type.Optional(Type.String({ description: 'For a name that stands for a task\'s default model (image-gen, schnell, dev): the model it answers with now.' })),
   available: Type.Boolean({ description: 'Its files are installed.' }),
   loaded: Type.Boolean({ description: 'A worker has it in memory now.' }),
   state: Type.String({ description: 'unloaded | loading | ready | unavailable' }),

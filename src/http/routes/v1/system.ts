@@ -42,15 +42,25 @@ const StatusResponse = Type.Object({
     budget_mb: Type.Number({ description: 'ARGUS_MEMORY_BUDGET_MB for all model workers together.' }),
     used_by_workers_mb: Type.Number(),
     api_rss_mb: Type.Number(),
+    total_gb: Type.Number({ description: 'The replaced vision API\'s names for the same figures, in GB.' }),
+    available_gb: Type.Number(),
+    used_percent: Type.Number(),
+    models_loaded_gb: Type.Number(),
   }),
   workers: Type.Array(WorkerInfo),
   models: Type.Array(ModelInfo),
   jobs: Type.Object({ queued: Type.Integer(), running: Type.Integer(), succeeded: Type.Integer(), failed: Type.Integer() }),
   uptime_s: Type.Integer(),
+  config: Type.Object({
+    idle_timeout_seconds: Type.Integer({ description: 'ARGUS_IDLE_TTL_S: idle seconds before a model is unloaded (0: never).' }),
+    memory_budget_mb: Type.Number(),
+  }),
 });
 
 const EvictResponse = Type.Object({
-  alias: Type.String(),
+  status: Type.Literal('evicted'),
+  alias: Type.String({ description: 'The name the request used.' }),
+  model: Type.String({ description: 'The model whose workers stopped (differs from alias for a task name such as image-gen).' }),
   stopped: Type.Integer({ description: 'Worker processes stopped.' }),
   freed_mb: Type.Number({ description: 'Their resident memory, now returned to the machine.' }),
 });
