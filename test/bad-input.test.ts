@@ -12,12 +12,15 @@ afterAll(async () => {
   await server?.close();
 });
 
+/** Checks an error answer in whichever dialect its surface speaks; Argus's code is in a header on all of them. */
 async function expectError(response: Response, status: number, code: string): Promise<string> {
   const body = await json(response);
-  expect({ status: response.status, code: body.error?.code }).toEqual({ status, code });
-  expect(typeof body.error.message).toBe('string');
-  expect(body.error.message.length).toBeGreaterThan(10);
-  return body.error.message;
+  expect({ status: response.status, code: response.headers.get('x-argus-error-code') }).toEqual({ status, code });
+  const message = typeof body.error === 'string' ? body.error : body.detail ?? body.error?.message;
+  if (body.error?.code !== undefined) expect(body.error.code).toBe(code);
+  expect(typeof message).toBe('string');
+  expect(message.length).toBeGreaterThan(10);
+  return message;
 }
 
 /** A PNG header (signature + IHDR) that claims the given size; no pixel data follows. */
@@ -110,9 +113,11 @@ describe('bad input gets a clear 4xx and the server keeps serving', () => {
     await expectError(await postImage(detect(), image('bus.jpg'), { conf: 'high' }), 400, 'invalid_params');
   });
 
-  it('a result id or job id that does not exist (404)', async () => {
-    await expectError(await fetch(`${server.url}/results/does-not-exist`), 404, 'job_not_found');
+  it('a job id that does not exist (404; the original detection service answered it 202 "not available yet")', async () => {
     await expectError(await fetch(`${server.url}/v1/jobs/does-not-exist`), 404, 'job_not_found');
+    const original = await fetch(`${server.url}/results/does-not-exist`);
+    expect(original.status).toBe(202);
+    expect(await json(original)).toMatchObject({ message: 'Result not available yet. Try again later.' });
   });
 
   it('an unknown route (404) in the same error shape', async () => {

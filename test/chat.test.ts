@@ -180,7 +180,7 @@ describe('bad chat requests get a clear 4xx and the server keeps serving', () =>
     ['text bytes declared as PNG', { model: 'vlm-fast', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:image/png;base64,aGVsbG8gd29ybGQ=' } }] }] }, 415, 'unsupported_media_type'],
     ['broken base64', { model: 'vlm-fast', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:image/png;base64,@@@' } }] }] }, 400, 'invalid_base64'],
     ['an image URL on loopback (not allowlisted)', { model: 'vlm-fast', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'http://127.0.0.1:9/a.jpg' } }] }] }, 400, /loopback address.*ARGUS_URL_ALLOWLIST/],
-    ['an unknown model', { model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }, 404, 'model_not_found'],
+    ['an unknown model', { model: 'llava-13b', messages: [{ role: 'user', content: 'hi' }] }, 404, 'model_not_found'],
     ['a detector as chat model', { model: 'yolov8n', messages: [{ role: 'user', content: 'hi' }] }, 400, 'model_task_mismatch'],
     ['stream with n > 1', { model: 'vlm-fast', messages: [{ role: 'user', content: 'hi' }], stream: true, n: 2 }, 400, /n > 1/],
     ['n > 1', { model: 'vlm-fast', messages: [{ role: 'user', content: 'hi' }], n: 3 }, 400, /n > 1/],

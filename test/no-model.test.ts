@@ -91,6 +91,8 @@ describe('with no detector installed at all', () => {
   it('refuses async jobs the same way instead of queueing work that cannot run', async () => {
     const response = await postImage(`${server.url}/predict`, image('bus.jpg'));
     expect(response.status).toBe(503);
-    expect((await json(response)).error.code).toBe('model_unavailable');
+    expect(response.headers.get('x-argus-error-code')).toBe('model_unavailable');
+    // The original detection service's surface answers errors as Flask did: {"error": "…"}.
+    expect((await json(response)).error).toMatch(/not available/);
   });
 });

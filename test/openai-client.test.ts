@@ -67,9 +67,9 @@ describe('the openai client library against Argus', () => {
   });
 
   it('raises the client\'s own exceptions with Argus\'s messages', async () => {
-    const unknown = client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] });
+    const unknown = client.chat.completions.create({ model: 'llava-13b', messages: [{ role: 'user', content: 'hi' }] });
     await expect(unknown).rejects.toBeInstanceOf(OpenAI.NotFoundError);
-    await expect(unknown).rejects.toThrow(/Unknown model 'gpt-4o'/);
+    await expect(unknown).rejects.toThrow(/Unknown model 'llava-13b'/);
     const bad = client.chat.completions.create({ model: 'vlm-fast', messages: [{ role: 'user', content: 'hi' }], max_tokens: 0 });
     await expect(bad).rejects.toBeInstanceOf(OpenAI.BadRequestError);
     const notPulled = client.chat.completions.create({ model: 'vlm-best', messages: [{ role: 'user', content: 'hi' }] });

@@ -133,13 +133,6 @@ function openAiType(status: number): string {
   return 'invalid_request_error';
 }
 
-/** Argus codes that OpenAI spells its own way; the rest keep Argus's code. */
-const OPENAI_CODES: Record<string, string> = {
-  unauthorized: 'invalid_api_key',
-  rate_limited: 'rate_limit_exceeded',
-  invalid_params: 'invalid_value',
-};
-
 function openai(error: ArgusError, raw: Error): ErrorAnswer {
   const failure = raw as FastifyError;
   const first = failure.validation?.[0];
@@ -148,7 +141,7 @@ function openai(error: ArgusError, raw: Error): ErrorAnswer {
     : error.code === 'missing_image' ? 'image' : null;
   return {
     status: error.status,
-    body: { error: { message: error.message, type: openAiType(error.status), param, code: OPENAI_CODES[error.code] ?? error.code } },
+    body: { error: { message: error.message, type: openAiType(error.status), param, code: error.code } },
   };
 }
 
@@ -196,7 +189,9 @@ export function speaksDialect(dialect: Exclude<ErrorDialect, 'native'>) {
     const response = route.schema?.response as Record<string, unknown> | undefined;
     if (!response) return;
     // A copy: response objects may be shared between routes.
-    const written = Object.fromEntries(Object.entries(response).map(([status, schema]) => [status, /^[45]/.test(status) ? ERROR_SCHEMAS[dialect] : schema]));
+    // Only the shared error answers: a route's own 4xx/5xx bodies (a failed job's result) stay its own.
+    const isErrorAnswer = (status: string, schema: unknown) => /^[45]xx$/.test(status) || (schema as { $ref?: string } | undefined)?.$ref === 'ErrorResponse';
+    const written = Object.fromEntries(Object.entries(response).map(([status, schema]) => [status, isErrorAnswer(status, schema) ? ERROR_SCHEMAS[dialect] : schema]));
     route.schema = { ...route.schema, response: written };
   };
 }
