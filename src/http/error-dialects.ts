@@ -151,7 +151,8 @@ export function writeError(dialect: ErrorDialect, error: ArgusError, raw: Error,
     case 'fastapi':
       return fastapi(error, raw, request);
     case 'flask':
-      return { status: error.status, body: { error: error.message } };
+      // Flask has no content negotiation: a body that is not a form simply has no image (400).
+      return { status: (raw as FastifyError).code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 400 : error.status, body: { error: error.message } };
     case 'openai':
       return openai(error, raw);
     case 'native':
