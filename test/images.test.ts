@@ -4,40 +4,24 @@
  * made by scripts/make-tiny-diffusion.py with the real export's layout and names). Its weights are
  * random, so these tests check shapes, sizes, determinism and the API, not picture quality.
  */
-import { cpSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { cpSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import OpenAI, { toFile } from 'openai';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, image, json, postJson, REPO_ROOT, startServer, tempDir, type TestServer } from './helpers.js';
-
-const FIXTURE = join(REPO_ROOT, 'test/fixtures/tiny-diffusion');
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => statSync(join(dir, f)).isFile()).map((f) => relative(dir, join(dir, f)));
-}
+import { eventually, image, json, postJson, startServer, tempDir, type TestServer } from './helpers.js';
+import { addTinyDiffusion, filesUnder, TINY_DIFFUSION_DIR } from './tiny-diffusion.js';
 
 /** A models directory holding the tiny pipeline where a Hugging Face pull would put it, with its manifest. */
 function tinyDiffusionModelsDir(): string {
   const dir = tempDir('argus-images-');
-  cpSync(FIXTURE, join(dir, 'huggingface/argus-test/tiny-sd'), { recursive: true });
-  writeFileSync(join(dir, 'tiny-sd.json'), JSON.stringify({
-    alias: 'tiny-sd',
-    task: 'generate',
-    runtime: 'onnx',
-    description: 'Random-weight stand-in with the layout of onnxruntime/sd-turbo',
-    source: { type: 'huggingface', id: 'argus-test/tiny-sd', files: filesUnder(FIXTURE) },
-    licence: 'MIT',
-    memoryMb: 150,
-    threads: 1,
-    instances: 1,
-  }));
+  addTinyDiffusion(dir);
   // The same export without its UNet: it loads as a folder but is no usable pipeline.
-  cpSync(FIXTURE, join(dir, 'huggingface/argus-test/no-unet'), { recursive: true });
+  cpSync(TINY_DIFFUSION_DIR, join(dir, 'huggingface/argus-test/no-unet'), { recursive: true });
   rmSync(join(dir, 'huggingface/argus-test/no-unet/unet'), { recursive: true });
   writeFileSync(join(dir, 'no-unet.json'), JSON.stringify({
     alias: 'no-unet', task: 'generate', runtime: 'onnx', licence: 'MIT', memoryMb: 150, threads: 1, instances: 1,
-    source: { type: 'huggingface', id: 'argus-test/no-unet', files: filesUnder(FIXTURE).filter((f) => !f.startsWith('unet/')) },
+    source: { type: 'huggingface', id: 'argus-test/no-unet', files: filesUnder(TINY_DIFFUSION_DIR).filter((f) => !f.startsWith('unet/')) },
   }));
   return dir;
 }

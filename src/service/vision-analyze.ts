@@ -21,7 +21,7 @@ interface Preset {
   templated?: (inputs: TemplatedInputs) => string;
 }
 
-/** The presets of `POST /v1/vision/analyze`, one row each: the prompts live here and nowhere else. */
+/** The presets of `POST /v1/vision/analyze`, one row each, in the replaced vision API's order: the prompts live here and nowhere else. */
 export const VISION_PRESETS: Readonly<Record<VisionTaskName, Preset>> = Object.freeze({
   caption: {
     description: 'A one-sentence caption.',
@@ -29,6 +29,10 @@ export const VISION_PRESETS: Readonly<Record<VisionTaskName, Preset>> = Object.f
     prompt: 'Write a one-sentence caption for this image.',
     maxTokens: 64,
     templated: templatedCaption,
+  },
+  ocr: {
+    description: 'The text in the image; `data` holds its lines with boxes and confidences.',
+    engine: 'ocr',
   },
   describe: {
     description: 'A detailed description: the scene, the main objects and people, what they do, colours, visible text.',
@@ -43,18 +47,14 @@ export const VISION_PRESETS: Readonly<Record<VisionTaskName, Preset>> = Object.f
     prompt: 'Analyze this image. List: 1) the objects and people in it, 2) the setting, 3) any visible text, 4) anything unusual or noteworthy. Be concise and factual.',
     maxTokens: 384,
   },
+  objects: {
+    description: 'The objects in the image; `data` holds the detections, `result` counts them in a sentence.',
+    engine: 'detect',
+  },
   custom: {
     description: 'Your own prompt about the image (`prompt`; "Describe this image." when absent).',
     engine: 'chat',
     maxTokens: 256,
-  },
-  ocr: {
-    description: 'The text in the image; `data` holds its lines with boxes and confidences.',
-    engine: 'ocr',
-  },
-  objects: {
-    description: 'The objects in the image; `data` holds the detections, `result` counts them in a sentence.',
-    engine: 'detect',
   },
 });
 
