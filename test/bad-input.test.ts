@@ -113,6 +113,34 @@ describe('bad input gets a clear 4xx and the server keeps serving', () => {
     await expectError(await postImage(detect(), image('bus.jpg'), { conf: 'high' }), 400, 'invalid_params');
   });
 
+  it('JSON values of the wrong type are refused, never coerced (true, null, [0.5] for a number)', async () => {
+    const jpeg = image('bus.jpg').toString('base64');
+    for (const conf of [true, null, [0.5], '0.5']) {
+      const message = await expectError(await postJson(detect(), { image: jpeg, conf }), 400, 'invalid_params');
+      expect(message).toMatch(/conf must be number/);
+    }
+    // The same field as multipart text is typed as the form sends it.
+    expect((await postImage(detect(), image('bus.jpg'), { conf: '0.5' })).status).toBe(200);
+  });
+
+  it('task parameters in the query string are used; unknown or badly typed ones are a 400, never ignored', async () => {
+    const jpeg = image('bus.jpg').toString('base64');
+    const all = await json(await postJson(`${detect()}?conf=0.05`, { image: jpeg }));
+    const strict = await json(await postJson(`${detect()}?conf=0.85&model=yolov8n`, { image: jpeg }));
+    expect(strict.model.alias).toBe('yolov8n');
+    expect(strict.detections.length).toBeGreaterThan(0);
+    expect(strict.detections.every((d: { confidence: number }) => d.confidence >= 0.85)).toBe(true);
+    expect(all.detections.length).toBeGreaterThan(strict.detections.length);
+    const viaForm = await json(await postImage(`${detect()}?conf=0.85`, image('bus.jpg')));
+    expect(viaForm.detections).toEqual(strict.detections);
+    expect(await expectError(await postJson(`${detect()}?confidence=0.9`, { image: jpeg }), 400, 'invalid_params')).toMatch(/Unknown query parameter 'confidence'.*conf/);
+    expect(await expectError(await postJson(`${detect()}?conf=high`, { image: jpeg }), 400, 'invalid_params')).toMatch(/conf/);
+    expect(await expectError(await postJson(`${detect()}?conf=0.5`, { image: jpeg, conf: 0.6 }), 400, 'invalid_params')).toMatch(/both in the query string and in the body/);
+    const classified = await postJson(`${server.url}/v1/classify?top_k=2`, { image: jpeg });
+    expect(classified.status).toBe(200);
+    expect((await json(classified)).predictions).toHaveLength(2);
+  });
+
   it('a job id that does not exist (404; the original detection service answered it 202 "not available yet")', async () => {
     await expectError(await fetch(`${server.url}/v1/jobs/does-not-exist`), 404, 'job_not_found');
     const original = await fetch(`${server.url}/results/does-not-exist`);
