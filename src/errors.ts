@@ -231,6 +231,9 @@ export const errors = {
     message: `Model '${alias}': ${url} is still loading the model; retry after about ${retryAfterS} s.`,
     retryAfterS,
   })),
+  redocMissing: declare('redoc_missing', 503, (dir: string) => ({
+    message: `ReDoc is not vendored (${dir} has no redoc.standalone.js): run \`node scripts/vendor-redoc.mjs 2.5.4\`. /docs works without it.`,
+  })),
   dashboardNotBuilt: declare('dashboard_not_built', 503, (dir: string) => ({
     message: `The dashboard is not built (${dir} has no index.html): run \`npm run build\` (or \`npm run build:web\`). The API works without it.`,
   })),
