@@ -8,6 +8,7 @@
 // `npm pack` checks the tarball against the registry's integrity; the bundle's sha256 is then
 // recorded, and src/http/routes/redoc.test.ts checks the committed bundle against it.
 import { execFileSync } from 'node:child_process';
+import { argv, stdout } from 'node:process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +19,7 @@ const OUT = join(ROOT, 'vendor/redoc');
 const SOURCE = join(OUT, 'SOURCE.json');
 const FILES = { 'package/bundles/redoc.standalone.js': 'redoc.standalone.js', 'package/bundles/redoc.standalone.js.LICENSE.txt': 'redoc.standalone.js.LICENSE.txt', 'package/LICENSE': 'LICENSE' };
 
-const version = process.argv[2] ?? (existsSync(SOURCE) ? JSON.parse(readFileSync(SOURCE, 'utf8')).version : undefined);
+const version = argv[2] ?? (existsSync(SOURCE) ? JSON.parse(readFileSync(SOURCE, 'utf8')).version : undefined);
 if (!version) throw new Error('usage: node scripts/vendor-redoc.mjs <version> (e.g. 2.5.4)');
 
 const work = mkdtempSync(join(tmpdir(), 'argus-redoc-'));
@@ -39,7 +40,7 @@ try {
     bundleBytes: bundle.length,
   };
   writeFileSync(SOURCE, `${JSON.stringify(source, null, 2)}\n`);
-  console.log(`vendor/redoc: redoc ${source.version}, redoc.standalone.js ${source.bundleBytes} bytes, sha256 ${source.bundleSha256}`);
+  stdout.write(`vendor/redoc: redoc ${source.version}, redoc.standalone.js ${source.bundleBytes} bytes, sha256 ${source.bundleSha256}\n`);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
