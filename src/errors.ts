@@ -213,23 +213,32 @@ export const errors = {
   })),
   // Files and recognition (the car recognizer's API).
   fileNotFound: declare('file_not_found', 404, (id: number | string) => ({ message: `No stored image with image_id ${id}.` })),
-  fileTypeNotAllowed: declare('unsupported_media_type', 415, (what: string) => ({
-    message: `${what} Stored images must be JPG, JPEG or PNG (checked by their content, not by their name).`,
+  // Upload refusals are 400s, as the original's were (bad name, type, size or content).
+  fileNameMissing: declare('file_name_missing', 400, () => ({ message: 'The file has no name.' })),
+  fileTypeNotAllowed: declare('file_type_not_allowed', 400, (extension: string) => ({
+    message: `File type not allowed${extension ? ` (${extension})` : ' (no extension)'}: allowed are jpg, jpeg and png.`,
   })),
+  fileTooLarge: declare('file_too_large', 400, (why: string) => ({ message: `File too large: ${why}` })),
+  fileNotAnImage: declare('file_not_an_image', 400, (why: string) => ({ message: `The file is damaged or not an image: ${why}` })),
   noValidFiles: declare('no_valid_files', 400, (problems: Array<{ filename: string; message: string }>) => ({
-    message: `No file of the batch was stored: ${problems.map((p) => `${p.filename}: ${p.message}`).join('; ')}`,
+    message: problems.map((p) => `${p.filename}: ${p.message}`).join('; '),
     details: problems,
   })),
-  noImageRecognized: declare('no_image_recognized', 400, (problems: Array<{ image_id: number; code: string; message: string }>) => ({
-    message: `No image of the batch was recognized: ${problems.map((p) => `${p.image_id}: ${p.message}`).join('; ')}`,
+  noImageRecognized: declare('no_image_recognized', 400, (problems: Array<{ id: number; code: string; message: string }>) => ({
+    message: problems.length === 0
+      ? 'No image was recognized: the list of image ids is empty.'
+      : `No image was recognized: ${problems.map((p) => `${p.id}: ${p.message}`).join('; ')}`,
     details: problems,
   })),
   nothingToExport: declare('nothing_to_export', 404, () => ({
-    message: 'No processed images to export yet: run POST /inference/{image_id} first (or add ?include_unprocessed=true).',
+    message: 'No processed files to export yet: run POST /inference/{image_id} first (or add ?include_unprocessed=true).',
   })),
   upstreamLoading: declare('upstream_loading', 503, (alias: string, url: string, retryAfterS: number) => ({
     message: `Model '${alias}': ${url} is still loading the model; retry after about ${retryAfterS} s.`,
     retryAfterS,
+  })),
+  redocMissing: declare('redoc_missing', 503, (dir: string) => ({
+    message: `ReDoc is not vendored (${dir} has no redoc.standalone.js): run \`node scripts/vendor-redoc.mjs 2.5.4\`. /docs works without it.`,
   })),
   dashboardNotBuilt: declare('dashboard_not_built', 503, (dir: string) => ({
     message: `The dashboard is not built (${dir} has no index.html): run \`npm run build\` (or \`npm run build:web\`). The API works without it.`,

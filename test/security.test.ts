@@ -106,27 +106,31 @@ describe('with API keys configured', () => {
     };
     const mine = await upload(A);
     expect(mine.status).toBe(200);
-    const { image_id: id } = await json(mine);
+    const { id } = (await json(mine)).files[0];
     expect((await upload(B)).status).toBe(200);
 
     expect((await call(`${server.url}/files/${id}`, A)).status).toBe(200);
     for (const [method, path] of [['GET', `/files/${id}`], ['GET', `/files/${id}/content`], ['POST', `/inference/${id}`], ['POST', `/files/${id}/reprocess`], ['DELETE', `/files/${id}`]]) {
       const response = await call(`${server.url}${path}`, B, { method });
       expect({ path, method, status: response.status }).toEqual({ path, method, status: 404 });
-      expect((await json(response)).error.code).toBe('file_not_found');
+      expect(response.headers.get('x-argus-error-code')).toBe('file_not_found');
     }
-    const listOf = async (key: string) => (await json(await call(`${server.url}/files/`, key))).items.map((f: { image_id: number }) => f.image_id);
+    const listOf = async (key: string) => (await json(await call(`${server.url}/files/`, key))).map((f: { id: number }) => f.id);
     expect(await listOf(A)).toEqual([id]);
     expect(await listOf(B)).not.toContain(id);
     expect((await listOf(admin)).length).toBe(2);
     expect((await json(await call(`${server.url}/visualization/stats`, A))).total_files).toBe(1);
-    const csv = await call(`${server.url}/visualization/export/csv?include_unprocessed=true`, B);
-    expect(await csv.text()).not.toMatch(new RegExp(`^${id},`, 'm'));
+    const csv = await call(`${server.url}/visualization/export/csv?include_unprocessed=true&extended=true`, B);
+    expect(await csv.text()).not.toMatch(new RegExp(`,${id},image/`));
     // A batch naming another key's image reports it as not found.
-    const batch = await call(`${server.url}/inference/batch`, B, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ image_ids: [id] }) });
+    const batch = await call(`${server.url}/inference/batch`, B, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([id]) });
     expect(batch.status).toBe(400);
-    expect(JSON.stringify(await json(batch))).toContain('file_not_found');
-    // Still there for its owner: B's DELETE did nothing.
+    expect((await json(batch)).detail).toContain(`No stored image with image_id ${id}`);
+    // B's "delete all" deletes B's own image only.
+    const all = await call(`${server.url}/files/`, B, { method: 'DELETE' });
+    expect((await json(all)).deleted).toBe(1);
+    expect(await listOf(B)).toEqual([]);
+    // Still there for its owner: B's DELETEs did nothing to it.
     expect((await call(`${server.url}/files/${id}`, admin)).status).toBe(200);
   });
 

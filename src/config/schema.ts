@@ -106,10 +106,15 @@ export const ConfigSchema = Type.Object(
     recognizeLabels: Type.String({ minLength: 1, default: 'stanford-cars', description: 'Label set for zero-shot recognition: stanford-cars or a file.' }),
     /** How each label is put to a zero-shot model; `{label}` is replaced by the label. @defaultValue 'a photo of a {label}.' */
     recognizePrompt: Type.String({ pattern: '\\{label\\}', default: 'a photo of a {label}.', description: 'Zero-shot prompt; {label} is replaced by each label.' }),
-    /** Predictions kept per recognized image, best first. @defaultValue 5 */
-    recognizeTopK: Type.Integer({ minimum: 1, maximum: 50, default: 5, description: 'Predictions kept per recognized image.' }),
-    /** `POST /inference/batch` with more image ids than this runs as an async job (202); 0: always a job. @defaultValue 32 */
-    recognizeBatchSyncMax: Type.Integer({ minimum: 0, default: 32, description: 'Larger inference batches run as async jobs; 0 = always.' }),
+    /** Predictions kept per recognized image, best first (the original kept its top 3). @defaultValue 3 */
+    recognizeTopK: Type.Integer({ minimum: 1, maximum: 50, default: 3, description: 'Predictions kept per recognized image.' }),
+    /**
+     * `POST /inference/batch` with more distinct image ids than this runs as an async job (202); 0:
+     * always a job. The default is the most ids a batch may name, so every batch is answered at once
+     * with the list, as the original's clients expect; lower it only for clients that read a 202.
+     * @defaultValue 10000
+     */
+    recognizeBatchSyncMax: Type.Integer({ minimum: 0, default: 10_000, description: 'Larger inference batches run as async jobs (202); 0 = always; 10000 (default) = never.' }),
     /** Also keep each recognized image's embedding in the vector index (searchable with /v1/search). @defaultValue false */
     filesIndex: Type.Boolean({ default: false, description: 'Embed recognized images into the vector index.' }),
     /** Hosts (exact names) and addresses/CIDRs that image URLs may reach although private, loopback or link-local. @defaultValue [] */

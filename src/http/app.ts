@@ -28,6 +28,7 @@ import { openApiPlugin } from './plugins/openapi.js';
 import { detectionServiceRoutes } from './routes/compat/detection-service.js';
 import { embeddingServiceRoutes } from './routes/compat/embedding-service.js';
 import { recognizerRoutes } from './routes/compat/recognizer.js';
+import { redocRoutes } from './routes/redoc.js';
 import { webRoutes } from './routes/web.js';
 import { healthRoutes } from './routes/health.js';
 import { detectRoutes } from './routes/v1/detect.js';
@@ -129,6 +130,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   app.addHook('onRoute', acceptSingleFileArrays);
   app.addHook('onRoute', acceptQueryParams);
   await app.register(openApiPlugin, { version: deps.version });
+  await app.register(redocRoutes, { title: 'Argus' });
 
   await app.register(healthRoutes, { health: () => deps.system.health() });
   await app.register(detectRoutes, { prefix: '/v1', service: deps.service });

@@ -28,6 +28,7 @@ const SCOPE_TABLE: ReadonlyArray<readonly [method: string, prefix: string, exact
   ['GET', '/health', true, 'public'],
   ['GET', '/openapi.json', true, 'public'],
   ['*', '/docs', false, 'public'],
+  ['GET', '/redoc', false, 'public'], // the page and its vendored bundle
   ['GET', '/assets/', false, 'public'],
   ...DASHBOARD_PAGES.map((page) => ['GET', page, true, 'public'] as const),
   ['GET', '/metrics', true, 'admin'],
