@@ -40,12 +40,14 @@ const LivenessResponse = Type.Object({
   blip: Type.Boolean({ description: 'The drone service\'s API: a captioning model runs. Always false: captions are Argus\'s description sentence.' }),
 });
 
+/** What the health routes read: Argus's own health, and the drone service's two flags. */
 export interface HealthRouteOptions {
   health: () => Promise<Health>;
   /** The drone service's `yolo` and `blip` for `GET /health`. */
   drone: () => { yolo: boolean; blip: boolean };
 }
 
+/** `GET /healthz` (Argus's) and `GET /health` (the replaced services' liveness probe). */
 export const healthRoutes: FastifyPluginAsync<HealthRouteOptions> = async (app, { health, drone }) => {
   app.get('/healthz', {
     schema: { tags: ['system'], summary: 'Status of models, workers and jobs', response: { 200: HealthResponse } },

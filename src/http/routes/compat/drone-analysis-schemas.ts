@@ -25,16 +25,19 @@ export const DroneAnalyzeRequest = Type.Object({
 /** A body is the original's, not the native one, when it names any of the original's fields and neither `image` nor `url`. */
 export const DRONE_FIELDS = ['request_id', 'image_id', 'image_base64'] as const;
 
+/** The original's six labels. */
 export const DroneLabel = Type.Enum(['person', 'vehicle', 'fire', 'smoke', 'accident', 'unknown'] as const, {
   description: 'person (COCO person); vehicle (car, motorcycle, bus, truck); fire, smoke, accident (only from a model with such classes); unknown (anything else).',
 });
 
+/** `DetectedObject`. */
 export const DetectedObject = Type.Object({
   label: DroneLabel,
   confidence: Type.Number({ minimum: 0, maximum: 1 }),
   bbox_xyxy: Type.Union([Type.Array(Type.Integer(), { minItems: 4, maxItems: 4 }), Type.Null()], { description: '[x1, y1, x2, y2] in image pixels, truncated to integers as the original did.' }),
 });
 
+/** `AnalyzeResult`. */
 export const AnalyzeResult = Type.Object({
   result_id: Type.String({ description: 'The analysis id for GET /v1/result/{id}: an Argus job id (the original: a SQLite integer as a string).' }),
   image_id: Type.String(),

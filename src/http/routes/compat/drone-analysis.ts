@@ -22,6 +22,7 @@ import { checkDroneBody, isDroneRequest, type DroneBody } from './drone-analysis
 import { DroneAnalyzeRequest, DroneAnalyzeResponse, DroneAsyncResponse, DroneStoredResult } from './drone-analysis-schemas.js';
 import { droneErrorCode, droneResult, isDroneJob, storedResult, type NativeAnalysis } from './drone-analysis-shape.js';
 
+/** What the drone service's surface uses: the one inference service, and the scene façade for its settings. */
 export interface DroneDeps {
   service: InferenceService;
   /** Its `drone` settings name the detector (the original's pipeline_config.json `yolo_model`). */
@@ -96,6 +97,7 @@ async function droneJob(service: InferenceService, id: string, request: FastifyR
   return job && isDroneJob(job) ? job : undefined;
 }
 
+/** `POST /v1/analyze_async`, `GET /v1/result_async/{task_id}`, `GET /v1/result/{analysis_id}`, in FastAPI's error dialect. */
 export const droneAnalysisRoutes: FastifyPluginAsync<DroneDeps> = async (app, deps) => {
   const { service } = deps;
   app.addHook('onRoute', speaksDialect('fastapi'));

@@ -36,6 +36,7 @@ export function cameraParams(body: Record<string, unknown>): Record<string, unkn
   };
 }
 
+/** The analyze route's dependencies. */
 export interface SceneAnalyzeOptions {
   service: InferenceService;
   /**
@@ -45,6 +46,7 @@ export interface SceneAnalyzeOptions {
   alsoServes?: preValidationAsyncHookHandler;
 }
 
+/** `POST /v1/analyze`: one frame through a camera's detector, homography, zones and rules. */
 export const sceneAnalyzeRoutes: FastifyPluginAsync<SceneAnalyzeOptions> = async (app, { service, alsoServes }) => {
   app.post('/analyze', {
     schema: {
