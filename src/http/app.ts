@@ -26,6 +26,7 @@ import type { KeyRing } from '../service/keys.js';
 import type { Metrics } from '../service/metrics.js';
 import { openApiPlugin } from './plugins/openapi.js';
 import { detectionServiceRoutes } from './routes/compat/detection-service.js';
+import { droneAnalysisRoutes, droneAnalyzeHook } from './routes/compat/drone-analysis.js';
 import { embeddingServiceRoutes } from './routes/compat/embedding-service.js';
 import { recognizerRoutes } from './routes/compat/recognizer.js';
 import { redocRoutes } from './routes/redoc.js';
@@ -132,7 +133,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   await app.register(openApiPlugin, { version: deps.version });
   await app.register(redocRoutes, { title: 'Argus' });
 
-  await app.register(healthRoutes, { health: () => deps.system.health() });
+  await app.register(healthRoutes, { health: () => deps.system.health(), drone: () => deps.scene.droneHealth() });
   await app.register(detectRoutes, { prefix: '/v1', service: deps.service });
   await app.register(jobRoutes, { prefix: '/v1', service: deps.service });
   await app.register(modelRoutes, { prefix: '/v1', system: deps.system });
@@ -144,11 +145,14 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   const routeDeps = { config: deps.config, service: deps.service, system: deps.system };
   await app.register(recognitionRoutes, { prefix: '/v1', ...routeDeps, search: deps.search });
   await app.register(perceptionRoutes, { prefix: '/v1', ...routeDeps });
-  await app.register(sceneRoutes, { prefix: '/v1', ...routeDeps, scene: deps.scene });
+  // The drone service's clients POST its own body to /v1/analyze: that one route answers both.
+  const drone = { service: deps.service, scene: deps.scene };
+  await app.register(sceneRoutes, { prefix: '/v1', ...routeDeps, scene: deps.scene, analyzeAlsoServes: droneAnalyzeHook(drone) });
   await app.register(openAiRoutes, { prefix: '/v1', ...routeDeps });
   await app.register(detectionServiceRoutes, { service: deps.service });
   await app.register(recognizerRoutes, { ...routeDeps, files: deps.files });
   await app.register(embeddingServiceRoutes, routeDeps);
+  await app.register(droneAnalysisRoutes, drone);
   await app.register(webRoutes, routeDeps);
   if (deps.queues) await app.register(queueBoardRoutes, { queues: deps.queues });
   return app;

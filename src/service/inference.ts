@@ -240,8 +240,13 @@ export class InferenceService {
 
   /** Whether a request for `task` that names no model has an installed model to answer it. */
   hasDefaultModel(task: TaskName): boolean {
-    const manifest = this.defaultModel(task);
-    return manifest !== undefined && this.deps.catalog.availability(manifest).available;
+    return this.canAnswer(task);
+  }
+
+  /** Whether a request for `task` naming `alias` (or none: the default) has an installed model of that task to answer it. */
+  canAnswer(task: TaskName, alias?: string): boolean {
+    const manifest = alias === undefined ? this.defaultModel(task) : this.deps.catalog.get(alias);
+    return manifest !== undefined && manifest.task === task && this.deps.catalog.availability(manifest).available;
   }
 
   private validateParams(schema: TSchema, task: string, raw: unknown): unknown {
@@ -440,6 +445,46 @@ export class InferenceService {
     const job = await this.deps.queue.get(id);
     if (!job || (owner !== undefined && job.owner !== owner)) throw errors.jobNotFound(id);
     return job;
+  }
+
+  /**
+   * A job once it has finished (succeeded or failed): how a surface that answers synchronously
+   * waits for work it ran as a durable job. It follows the queue's own state changes where the
+   * queue reports them (embedded), and polls where the job finishes on another node (BullMQ).
+   * Rejects with `request_cancelled` when `signal` aborts; the job itself goes on.
+   */
+  async awaitJob(id: string, owner?: string, signal?: AbortSignal): Promise<JobRecord> {
+    const done = (job: JobRecord) => job.status === 'succeeded' || job.status === 'failed';
+    // Set by the watcher, so a change between a read and the wait that follows it is not missed.
+    let changed = false;
+    let wake: () => void = () => undefined;
+    const unwatch = this.deps.queue.watch?.((job) => {
+      if (job.id !== id || !done(job)) return;
+      changed = true;
+      wake();
+    });
+    const onAbort = () => wake();
+    signal?.addEventListener('abort', onAbort);
+    try {
+      // With a watcher the poll is only a safety net; without one it backs off from 25 ms to 500 ms.
+      for (let delay = 25; ; delay = Math.min(delay * 2, 500)) {
+        if (signal?.aborted) throw errors.cancelled();
+        changed = false;
+        const job = await this.getJob(id, owner);
+        if (done(job)) return job;
+        await new Promise<void>((resolve) => {
+          if (changed || signal?.aborted) return resolve();
+          const timer = setTimeout(resolve, unwatch ? 5_000 : delay);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+    } finally {
+      unwatch?.();
+      signal?.removeEventListener('abort', onAbort);
+    }
   }
 
   /** Computes one queued job; the queue records what this returns or throws. */

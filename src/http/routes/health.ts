@@ -29,13 +29,33 @@ export const HealthResponse = Type.Object({
 
 export type Health = Static<typeof HealthResponse>;
 
-export const healthRoutes: FastifyPluginAsync<{ health: () => Promise<Health> }> = async (app, { health }) => {
+/**
+ * `GET /health` is the liveness probe of two replaced services: the embedding service answered
+ * `{"status": "healthy"}` (its README documents it), the drone/CCTV service `{"status": "ok",
+ * "yolo": …, "blip": …}`. One answer serves both: the embedding service's documented status, plus
+ * the drone service's two fields (its clients read those; they only checked the 200).
+ */
+const LivenessResponse = Type.Object({
+  status: Type.Literal('healthy'),
+  yolo: Type.Boolean({ description: "The drone service's API: its detector is installed (the original reported its use_yolo setting)." }),
+  blip: Type.Boolean({ description: 'The drone service\'s API: a captioning model runs. Always false: captions are Argus\'s description sentence.' }),
+});
+
+/** What the health routes read: Argus's own health, and the drone service's two flags. */
+export interface HealthRouteOptions {
+  health: () => Promise<Health>;
+  /** The drone service's `yolo` and `blip` for `GET /health`. */
+  drone: () => { yolo: boolean; blip: boolean };
+}
+
+/** `GET /healthz` (Argus's) and `GET /health` (the replaced services' liveness probe). */
+export const healthRoutes: FastifyPluginAsync<HealthRouteOptions> = async (app, { health, drone }) => {
   app.get('/healthz', {
     schema: { tags: ['system'], summary: 'Status of models, workers and jobs', response: { 200: HealthResponse } },
   }, health);
 
   // The original services' liveness probe.
   app.get('/health', {
-    schema: { tags: ['system'], summary: 'Liveness', response: { 200: Type.Object({ status: Type.Literal('healthy') }) } },
-  }, async () => ({ status: 'healthy' as const }));
+    schema: { tags: ['system'], summary: 'Liveness (the embedding and drone services\' probe)', response: { 200: LivenessResponse } },
+  }, async () => ({ status: 'healthy' as const, ...drone() }));
 };
