@@ -184,18 +184,18 @@ export const errors = {
   historyNotFound: declare('history_not_found', 404, (id: string, what = 'entry') => ({
     message: `No history ${what} '${id}' (the history keeps the last ARGUS_HISTORY_SIZE results; older ones are gone).`,
   })),
-  // Images by URL (service/fetch-url.ts): each refusal says why, so a client can fix its request.
+  // Images, videos and streams by URL (service/fetch-url.ts): each refusal says why, so a client can fix its request.
   urlNotAllowed: declare('url_not_allowed', 400, (reason: string) => ({
-    message: `The image URL is not allowed: ${reason}`,
+    message: `The URL is not allowed: ${reason}`,
   })),
   urlUnreachable: declare('url_unreachable', 502, (host: string, reason: string) => ({
-    message: `The image URL's server ${host} could not be reached (${reason}).`,
+    message: `The URL's server ${host} could not be reached (${reason}).`,
   })),
   urlFetchFailed: declare('url_fetch_failed', 422, (url: string, reason: string) => ({
-    message: `Fetching the image URL ${url} failed: ${reason}`,
+    message: `Fetching the URL ${url} failed: ${reason}`,
   })),
   urlTimeout: declare('url_timeout', 504, (url: string, stage: string, ms: number) => ({
-    message: `Fetching the image URL ${url} timed out: ${stage} took longer than ${ms} ms.`,
+    message: `Fetching the URL ${url} timed out: ${stage} took longer than ${ms} ms.`,
   })),
   urlTooLarge: declare('payload_too_large', 413, (url: string, limitBytes: number) => ({
     message: `The image at ${url} is larger than the upload limit of ${limitBytes} bytes (ARGUS_MAX_UPLOAD_BYTES).`,

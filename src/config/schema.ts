@@ -113,7 +113,13 @@ export const ConfigSchema = Type.Object(
     /** Also keep each recognized image's embedding in the vector index (searchable with /v1/search). @defaultValue false */
     filesIndex: Type.Boolean({ default: false, description: 'Embed recognized images into the vector index.' }),
     /** Hosts (exact names) and addresses/CIDRs that image URLs may reach although private, loopback or link-local. @defaultValue [] */
-    urlAllowlist: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'Hosts and CIDRs image URLs may reach despite the private-address rules.' }),
+    urlAllowlist: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'Hosts and CIDRs image URLs (and video and stream sources) may reach despite the private-address rules.' }),
+    /**
+     * Camera networks: hosts (exact names) and addresses/CIDRs that video and live-stream sources
+     * (rtsp, rtsps, http, https) may reach although private, loopback or link-local. Image URLs
+     * are not affected. @defaultValue []
+     */
+    streamAllowlist: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'Hosts and CIDRs video and stream sources (cameras) may reach despite the private-address rules; not image URLs.' }),
     /** Longest wait for an image URL's server to accept the connection. @defaultValue 5000 */
     urlConnectTimeoutMs: Type.Integer({ minimum: 100, default: 5_000, description: 'Connect timeout for image URLs, ms.' }),
     /** Longest an image URL fetch may take in all (redirects and body included). @defaultValue 20000 */
