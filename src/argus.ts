@@ -126,7 +126,7 @@ export async function createArgus(config: Config, options: CreateArgusOptions = 
       service, queue, store: historyStore, log, size: config.historySize, maxPixels: config.maxPixels,
       thumbnails: (bytes, options) => thumbnailer.make(bytes, options),
     });
-    const keys = new KeyRing({ configured: config.apiKeys, file: new KeyFile(keysFilePath(config)) });
+    const keys = new KeyRing({ configured: config.apiKeys, file: new KeyFile(keysFilePath(config)), log });
     const http = await buildHttpApp({ config, log, service, system, search, scene, history, files, stats: new StatsCollector(), version: VERSION, queues, keys, metrics });
 
     backends.start(service.runJob);

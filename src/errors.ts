@@ -244,6 +244,9 @@ export const errors = {
   insecureBind: declare('insecure_bind', 400, (host: string) => ({
     message: `Refusing to serve on ${host} without API keys: create one with \`argus keys create --scope admin\` (or set ARGUS_API_KEYS), or pass --insecure (ARGUS_INSECURE=true) to serve without authentication.`,
   })),
+  lastAdminKey: declare('last_admin_key', 409, (id: string) => ({
+    message: `Key ${id} is the last admin key: revoking it would leave no key that can manage keys, and keys once on stay on (a server never falls back to open). Create another admin key first (POST /v1/keys {"scope": "admin"}), then revoke this one.`,
+  })),
   requestTimeout: declare('request_timeout', 408, (ms: number) => ({
     message: `The request body did not arrive within ${ms} ms (ARGUS_BODY_TIMEOUT_MS); send it faster or in one go.`,
   })),
