@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { errors } from '../../errors.js';
+import { runAsCaller } from '../../service/caller.js';
 import type { KeyRing, Principal } from '../../service/keys.js';
 import { DASHBOARD_PAGES } from '../routes/web.js';
 
@@ -93,4 +94,8 @@ export const authPlugin = fp(async (app: FastifyInstance, { keys }: { keys: KeyR
     if (scope === 'admin' && principal.scope !== 'admin') throw errors.forbidden(principal.scope, scope);
     request.principal = principal;
   });
+  // The handler (and everything it starts) runs as its caller, so the service records the owner of
+  // every result without each route passing it. preHandler is the last step before the handler,
+  // after the body is parsed: a context set earlier would be lost in the body parser's callbacks.
+  app.addHook('preHandler', (request, _reply, done) => runAsCaller(ownerOf(request), done));
 }, { name: 'argus-auth' });
