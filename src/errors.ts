@@ -73,6 +73,9 @@ export const errors = {
   payloadTooLarge: declare('payload_too_large', 413, (limitBytes: number) => ({
     message: `The upload is larger than the limit of ${limitBytes} bytes.`,
   })),
+  imageOverLimit: declare('payload_too_large', 413, (bytes: number, limitBytes: number) => ({
+    message: `The image is ${bytes} bytes, larger than the upload limit of ${limitBytes} bytes (ARGUS_MAX_UPLOAD_BYTES), however it is sent (file, base64 or URL).`,
+  })),
   imageTooLarge: declare('image_too_large', 413, (width: number, height: number, maxPixels: number) => ({
     message: `The image is ${width}×${height} (${(width * height / 1e6).toFixed(1)} MP), over the limit of ${(maxPixels / 1e6).toFixed(1)} MP.`,
     details: { width, height, max_pixels: maxPixels },

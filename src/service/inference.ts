@@ -282,7 +282,12 @@ export class InferenceService {
       case 'images':
         break;
     }
-    const { maxPixels } = this.deps.config;
+    const { maxPixels, maxUploadBytes } = this.deps.config;
+    // One size limit however an image arrives: multipart and URLs stop reading at it, and base64
+    // in JSON (whose body limit allows its 4/3 encoding) is held to it here, decoded.
+    for (const one of [...(image ? [image] : []), ...(images ?? [])]) {
+      if (one.bytes.length > maxUploadBytes) throw errors.imageOverLimit(one.bytes.length, maxUploadBytes);
+    }
     for (const extra of images ?? []) await probeImage(extra.bytes, { maxPixels });
     return image ? probeImage(image.bytes, { maxPixels }) : undefined;
   }
