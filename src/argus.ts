@@ -84,7 +84,7 @@ export async function createArgus(config: Config, options: CreateArgusOptions = 
   let backends: Backends | undefined;
   try {
     db = openDatabase(mode === 'server' ? join(config.dataDir, 'argus.db') : ':memory:');
-    const catalog = new Catalog({ modelsDir: config.modelsDir });
+    const catalog = new Catalog({ modelsDir: config.modelsDir, modelRoots: config.modelRoots });
     for (const problem of catalog.problems) log.error(problem);
     // A pinned model that does not exist is a configuration error: say so now, not at first use.
     for (const alias of config.preload) catalog.require(alias);

@@ -26,6 +26,11 @@ export const ConfigSchema = Type.Object(
     host: Type.String({ default: '127.0.0.1', description: 'Address to bind; loopback by default.' }),
     /** Folder holding model files and user manifests. @defaultValue ./models */
     modelsDir: Type.String({ default: './models', description: 'Folder holding model files and manifests.' }),
+    /**
+     * Folders besides the models directory that manifests may point model files into (symbolic
+     * links resolved); anything else a manifest names is refused. @defaultValue []
+     */
+    modelRoots: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'Extra folders model files may lie in; manifests pointing elsewhere are refused.' }),
     /** Folder for the embedded database, queued uploads and other state. @defaultValue ./data */
     dataDir: Type.String({ default: './data', description: 'Folder for the embedded database and uploads.' }),
     logLevel: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, { default: 'info', description: 'pino log level.' }),
