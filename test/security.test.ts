@@ -3,6 +3,7 @@
  * server with real models. Auth-off behaviour (every other test file) stays as it was.
  */
 import { request as httpRequest } from 'node:http';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createArgus } from '../src/argus.js';
@@ -56,8 +57,14 @@ describe('with API keys configured', () => {
     expect((await call(`${server.url}/v1/models`, B, {}, 'x-api-key')).status).toBe(200);
   });
 
-  it('keeps health checks and the API description public', async () => {
-    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+  it('keeps health checks and the API description public, with health details (paths, pids, counters) for keys only', async () => {
+    const anonymous = await fetch(`${server.url}/healthz`);
+    expect(anonymous.status).toBe(200);
+    expect(await json(anonymous)).toEqual({ status: expect.stringMatching(/^(ok|degraded)$/) });
+    // A wrong key on a public route is no key: the short answer, not a 401.
+    expect(await json(await call(`${server.url}/healthz`, 'not-a-key-at-all-123456'))).toEqual({ status: expect.any(String) });
+    const detailed = await json(await call(`${server.url}/healthz`, A));
+    expect(detailed).toMatchObject({ status: expect.any(String), version: expect.any(String), models: expect.any(Array), workers: expect.any(Array), jobs: expect.any(Object) });
     expect((await fetch(`${server.url}/openapi.json`)).status).toBe(200);
   });
 
@@ -306,7 +313,13 @@ describe('binding', () => {
     }
     const insecure = await createArgus({ ...config, insecure: true });
     try {
-      expect(await insecure.listen()).toMatch(/^http:/);
+      const url = await insecure.listen();
+      expect(url).toMatch(/^http:/);
+      // Without keys, health details go to this machine only; another address gets the status.
+      const port = new URL(url).port;
+      expect(await json(await fetch(`http://127.0.0.1:${port}/healthz`))).toHaveProperty('workers');
+      const external = Object.values(networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal);
+      if (external) expect(await json(await fetch(`http://${external.address}:${port}/healthz`))).toEqual({ status: expect.any(String) });
     } finally {
       await insecure.close();
     }

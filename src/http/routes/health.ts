@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import Type, { type Static } from 'typebox';
 
 export const HealthResponse = Type.Object({
@@ -28,10 +28,27 @@ export const HealthResponse = Type.Object({
 
 export type Health = Static<typeof HealthResponse>;
 
-export const healthRoutes: FastifyPluginAsync<{ health: () => Promise<Health> }> = async (app, { health }) => {
+/** What anyone gets: whether the node serves. The details name paths, pids and counts. */
+const PublicHealth = Type.Object({ status: HealthResponse.properties.status });
+
+export interface HealthRouteOptions {
+  health: () => Promise<Health>;
+  /** Whether this caller gets the details (a valid key; with no keys, loopback callers). */
+  detailed: (request: FastifyRequest) => boolean;
+}
+
+export const healthRoutes: FastifyPluginAsync<HealthRouteOptions> = async (app, { health, detailed }) => {
   app.get('/healthz', {
-    schema: { tags: ['system'], summary: 'Status of models, workers and jobs', response: { 200: HealthResponse } },
-  }, health);
+    schema: {
+      tags: ['system'],
+      summary: 'Status of models, workers and jobs',
+      description: 'Public. The status for everyone; models, workers (pids, memory), jobs, problems and notices for callers with an API key (with no keys configured: callers on this machine).',
+      response: { 200: Type.Union([HealthResponse, PublicHealth]) },
+    },
+  }, async (request) => {
+    const full = await health();
+    return detailed(request) ? full : { status: full.status };
+  });
 
   // The original services' liveness probe.
   app.get('/health', {
