@@ -6,7 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { errors } from '../errors.js';
 import { ManifestError, parseManifest, type Manifest, type TaskName } from './manifest.js';
 import { npmPackageDir } from './npm.js';
-import { HUGGINGFACE_DIR, HUGGINGFACE_MARKER, huggingfaceDir, inside, within } from './paths.js';
+import { HUGGINGFACE_DIR, HUGGINGFACE_MARKER, huggingfaceDir, inside, realPath, under } from './paths.js';
 
 /** Argus's package root (the folder of package.json), from src/models or dist/models alike. */
 export const ARGUS_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -71,6 +71,19 @@ export class Catalog {
     return this.options.modelsDir;
   }
 
+  /** Real paths of the roots, resolved once each (availability runs on every request's path). */
+  private readonly realRoots = new Map<string, string>();
+
+  private realRoot(root: string): string {
+    let real = this.realRoots.get(root);
+    if (real === undefined) {
+      real = realPath(root);
+      // A root that does not exist yet may appear later, perhaps as a link: resolved again then.
+      if (existsSync(root)) this.realRoots.set(root, real);
+    }
+    return real;
+  }
+
   /**
    * Undefined when `path` really lies in `base` (or a configured model root), else why it may not
    * be used. A manifest is text anyone who can write the models folder controls: `../`, absolute
@@ -78,7 +91,8 @@ export class Catalog {
    * process can read.
    */
   private refuseOutside(path: string, base: string, what: string, named: string): Availability | undefined {
-    if ([base, ...(this.options.modelRoots ?? [])].some((root) => within(path, root))) return undefined;
+    const real = realPath(path);
+    if ([base, ...(this.options.modelRoots ?? [])].some((root) => under(real, this.realRoot(root)))) return undefined;
     return {
       available: false,
       outside: true,

@@ -33,7 +33,8 @@ export function realPath(path: string): string {
   const rest: string[] = [];
   for (let p = resolve(path); ; p = dirname(p)) {
     try {
-      return join(realpathSync(p), ...rest.reverse());
+      // The native call: one syscall, against a JS walk that lstats every component (~5× slower).
+      return join(realpathSync.native(p), ...rest.reverse());
     } catch {
       if (dirname(p) === p) return resolve(path);
       rest.push(basename(p));
@@ -41,10 +42,15 @@ export function realPath(path: string): string {
   }
 }
 
+/** Whether the real path `real` lies under the real path `realRoot` (not the root itself). */
+export function under(real: string, realRoot: string): boolean {
+  const back = relative(realRoot, real);
+  return back !== '' && back.split(sep)[0] !== '..' && !isAbsolute(back);
+}
+
 /** Whether `path` really lies under `root` (not the root itself), symbolic links resolved on both. */
 export function within(path: string, root: string): boolean {
-  const back = relative(realPath(root), realPath(path));
-  return back !== '' && back.split(sep)[0] !== '..' && !isAbsolute(back);
+  return under(realPath(path), realPath(root));
 }
 
 /** Where a Hugging Face model's files live: `<modelsDir>/huggingface/<id>/`, the layout transformers.js reads as a local model path. */
