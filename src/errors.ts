@@ -75,6 +75,9 @@ export const errors = {
   payloadTooLarge: declare('payload_too_large', 413, (limitBytes: number) => ({
     message: `The upload is larger than the limit of ${limitBytes} bytes.`,
   })),
+  imageOverLimit: declare('payload_too_large', 413, (bytes: number, limitBytes: number) => ({
+    message: `The image is ${bytes} bytes, larger than the upload limit of ${limitBytes} bytes (ARGUS_MAX_UPLOAD_BYTES), however it is sent (file, base64 or URL).`,
+  })),
   imageTooLarge: declare('image_too_large', 413, (width: number, height: number, maxPixels: number) => ({
     message: `The image is ${width}×${height} (${(width * height / 1e6).toFixed(1)} MP), over the limit of ${(maxPixels / 1e6).toFixed(1)} MP.`,
     details: { width, height, max_pixels: maxPixels },
@@ -192,18 +195,18 @@ export const errors = {
   historyNotFound: declare('history_not_found', 404, (id: string, what = 'entry') => ({
     message: `No history ${what} '${id}' (the history keeps the last ARGUS_HISTORY_SIZE results; older ones are gone).`,
   })),
-  // Images by URL (service/fetch-url.ts): each refusal says why, so a client can fix its request.
+  // Images, videos and streams by URL (service/fetch-url.ts): each refusal says why, so a client can fix its request.
   urlNotAllowed: declare('url_not_allowed', 400, (reason: string) => ({
-    message: `The image URL is not allowed: ${reason}`,
+    message: `The URL is not allowed: ${reason}`,
   })),
   urlUnreachable: declare('url_unreachable', 502, (host: string, reason: string) => ({
-    message: `The image URL's server ${host} could not be reached (${reason}).`,
+    message: `The URL's server ${host} could not be reached (${reason}).`,
   })),
   urlFetchFailed: declare('url_fetch_failed', 422, (url: string, reason: string) => ({
-    message: `Fetching the image URL ${url} failed: ${reason}`,
+    message: `Fetching the URL ${url} failed: ${reason}`,
   })),
   urlTimeout: declare('url_timeout', 504, (url: string, stage: string, ms: number) => ({
-    message: `Fetching the image URL ${url} timed out: ${stage} took longer than ${ms} ms.`,
+    message: `Fetching the URL ${url} timed out: ${stage} took longer than ${ms} ms.`,
   })),
   urlTooLarge: declare('payload_too_large', 413, (url: string, limitBytes: number) => ({
     message: `The image at ${url} is larger than the upload limit of ${limitBytes} bytes (ARGUS_MAX_UPLOAD_BYTES).`,
@@ -260,6 +263,9 @@ export const errors = {
   })),
   insecureBind: declare('insecure_bind', 400, (host: string) => ({
     message: `Refusing to serve on ${host} without API keys: create one with \`argus keys create --scope admin\` (or set ARGUS_API_KEYS), or pass --insecure (ARGUS_INSECURE=true) to serve without authentication.`,
+  })),
+  lastAdminKey: declare('last_admin_key', 409, (id: string) => ({
+    message: `Key ${id} is the last admin key: revoking it would leave no key that can manage keys, and keys once on stay on (a server never falls back to open). Create another admin key first (POST /v1/keys {"scope": "admin"}), then revoke this one.`,
   })),
   requestTimeout: declare('request_timeout', 408, (ms: number) => ({
     message: `The request body did not arrive within ${ms} ms (ARGUS_BODY_TIMEOUT_MS); send it faster or in one go.`,

@@ -26,6 +26,11 @@ export const ConfigSchema = Type.Object(
     host: Type.String({ default: '127.0.0.1', description: 'Address to bind; loopback by default.' }),
     /** Folder holding model files and user manifests. @defaultValue ./models */
     modelsDir: Type.String({ default: './models', description: 'Folder holding model files and manifests.' }),
+    /**
+     * Folders besides the models directory that manifests may point model files into (symbolic
+     * links resolved); anything else a manifest names is refused. @defaultValue []
+     */
+    modelRoots: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'Extra folders model files may lie in; manifests pointing elsewhere are refused.' }),
     /** Folder for the embedded database, queued uploads and other state. @defaultValue ./data */
     dataDir: Type.String({ default: './data', description: 'Folder for the embedded database and uploads.' }),
     logLevel: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, { default: 'info', description: 'pino log level.' }),
@@ -118,7 +123,13 @@ export const ConfigSchema = Type.Object(
     /** Also keep each recognized image's embedding in the vector index (searchable with /v1/search). @defaultValue false */
     filesIndex: Type.Boolean({ default: false, description: 'Embed recognized images into the vector index.' }),
     /** Hosts (exact names) and addresses/CIDRs that image URLs may reach although private, loopback or link-local. @defaultValue [] */
-    urlAllowlist: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'Hosts and CIDRs image URLs may reach despite the private-address rules.' }),
+    urlAllowlist: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'Hosts and CIDRs image URLs (and video and stream sources) may reach despite the private-address rules.' }),
+    /**
+     * Camera networks: hosts (exact names) and addresses/CIDRs that video and live-stream sources
+     * (rtsp, rtsps, http, https) may reach although private, loopback or link-local. Image URLs
+     * are not affected. @defaultValue []
+     */
+    streamAllowlist: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'Hosts and CIDRs video and stream sources (cameras) may reach despite the private-address rules; not image URLs.' }),
     /** Longest wait for an image URL's server to accept the connection. @defaultValue 5000 */
     urlConnectTimeoutMs: Type.Integer({ minimum: 100, default: 5_000, description: 'Connect timeout for image URLs, ms.' }),
     /** Longest an image URL fetch may take in all (redirects and body included). @defaultValue 20000 */

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { queueBoardRoutes } from './routes/admin/queues.js';
 import type { Config } from '../config/load.js';
@@ -17,7 +18,7 @@ import { eventRoutes } from './routes/v1/events.js';
 import { historyRoutes } from './routes/v1/history.js';
 import { statsRoutes } from './routes/v1/stats.js';
 import { errorsPlugin } from './plugins/errors.js';
-import { authPlugin } from './plugins/auth.js';
+import { authPlugin, isTrustedCaller } from './plugins/auth.js';
 import { headersPlugin } from './plugins/headers.js';
 import { limitsPlugin } from './plugins/limits.js';
 import { metricsPlugin } from './plugins/metrics.js';
@@ -65,6 +66,8 @@ export interface HttpDeps {
   metrics: Metrics;
   /** The model queues of a distributed deployment, for the queue dashboard (absent when embedded). */
   queues?: () => Queue[];
+  /** A distributed deployment's Redis, where every API node counts request rates (absent when embedded). */
+  limitsRedis?: Redis;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -119,6 +122,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     maxEventLoopDelayMs: config.maxEventLoopDelayMs,
     bodyTimeoutMs: config.bodyTimeoutMs,
     onLimited: (kind) => deps.metrics.limited.inc({ kind }),
+    redis: deps.limitsRedis && { client: deps.limitsRedis, prefix: config.queuePrefix },
   });
   await app.register(metricsPlugin, { metrics: deps.metrics });
   await app.register(multipart, {
@@ -133,7 +137,11 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   await app.register(openApiPlugin, { version: deps.version });
   await app.register(redocRoutes, { title: 'Argus' });
 
-  await app.register(healthRoutes, { health: () => deps.system.health(), drone: () => deps.scene.droneHealth() });
+  await app.register(healthRoutes, {
+    health: () => deps.system.health(),
+    detailed: (request) => isTrustedCaller(request, deps.keys),
+    drone: () => deps.scene.droneHealth(),
+  });
   await app.register(detectRoutes, { prefix: '/v1', service: deps.service });
   await app.register(jobRoutes, { prefix: '/v1', service: deps.service });
   await app.register(modelRoutes, { prefix: '/v1', system: deps.system });

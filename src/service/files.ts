@@ -215,7 +215,8 @@ export class FilesService {
     if (!updated) throw errors.fileNotFound(id);
     if (config.filesIndex && search) {
       const top = updated.recognition!.predictions[0];
-      await search.indexImage(indexId(id), { bytes }, { metadata: { image_id: id, filename: file.filename, ...(top && { label: top.label }) } });
+      // Owned like the file: its owner's searches find it, other keys' do not.
+      await search.indexImage(indexId(id), { bytes }, { metadata: { image_id: id, filename: file.filename, ...(top && { label: top.label }) }, owner: file.owner || undefined });
     }
     return recognitionView(updated, false);
   }

@@ -14,6 +14,7 @@ import { taskDefinition } from '../tasks/table.js';
 import type { InputKind, StageTimings, TaskInput } from '../tasks/types.js';
 import { probeImage, type ImageInfo } from '../vision/image.js';
 import type { ThumbnailSides, Thumbnails } from '../vision/thumbnail.js';
+import { callerOwner } from './caller.js';
 import type { UrlFetcher } from './fetch-url.js';
 
 /** An image as it arrived: its encoded bytes. */
@@ -39,7 +40,10 @@ export interface TaskRequest {
   /** Several images (chat). */
   images?: ImageSource[];
   text?: string;
-  /** Owner (API key id) recorded with async jobs. */
+  /**
+   * Owner (an inference key's id) of what the request creates: its job, its history entry, a
+   * stored embedding. When absent, the caller of the request being served (service/caller.ts).
+   */
   owner?: string;
   /**
    * Streaming (sync requests only): receives each partial result the task emits (chat text
@@ -70,6 +74,8 @@ export interface FinishedRequest {
   params?: unknown;
   image?: ImageInput;
   text?: string;
+  /** Whose request it was (an inference key's id); undefined when unowned (admin key, auth off). */
+  owner?: string;
   result?: TaskResult;
   error?: ErrorBody;
   /**
@@ -281,7 +287,12 @@ export class InferenceService {
       case 'images':
         break;
     }
-    const { maxPixels } = this.deps.config;
+    const { maxPixels, maxUploadBytes } = this.deps.config;
+    // One size limit however an image arrives: multipart and URLs stop reading at it, and base64
+    // in JSON (whose body limit allows its 4/3 encoding) is held to it here, decoded.
+    for (const one of [...(image ? [image] : []), ...(images ?? [])]) {
+      if (one.bytes.length > maxUploadBytes) throw errors.imageOverLimit(one.bytes.length, maxUploadBytes);
+    }
     for (const extra of images ?? []) await probeImage(extra.bytes, { maxPixels });
     return image ? probeImage(image.bytes, { maxPixels }) : undefined;
   }
@@ -398,10 +409,11 @@ export class InferenceService {
   }
 
   /** Runs a task now and returns its result (interactive priority). */
-  async run(request: TaskRequest): Promise<TaskResult> {
+  async run(raw: TaskRequest): Promise<TaskResult> {
+    const request = { ...raw, owner: raw.owner ?? callerOwner() };
     if (request.unobserved || this.resultListeners.size === 0) return this.runAt(request, 'interactive');
-    const { task, model, params, text } = request;
-    let asked: Omit<FinishedRequest, 'id' | 'result' | 'error'> = { kind: 'sync' as const, task, model, params, text };
+    const { task, model, params, text, owner } = request;
+    let asked: Omit<FinishedRequest, 'id' | 'result' | 'error'> = { kind: 'sync' as const, task, model, params, text, owner };
     try {
       const resolved = await this.resolveImages(request);
       asked = { ...asked, image: resolved.image ?? resolved.images?.[0] };
@@ -421,7 +433,7 @@ export class InferenceService {
   async submit(raw: TaskRequest): Promise<JobRecord> {
     if (raw.images?.length) throw errors.badRequest('Async jobs take one image; send several images to the synchronous route.');
     // A URL is fetched now, so the job keeps the image itself and a later change of the URL cannot alter it.
-    const request = await this.resolveImages(raw);
+    const request = await this.resolveImages({ ...raw, owner: raw.owner ?? callerOwner() });
     const prepared = await this.prepare(request);
     const id = randomUUID();
     const inputKey = prepared.image ? `${id}.${prepared.image.format}` : '';
@@ -522,7 +534,7 @@ export class InferenceService {
       const bytes = job.inputKey ? await this.deps.blobs.get(job.inputKey).catch(() => undefined) : undefined;
       this.notify({
         kind: 'job', id: job.id, task: job.task, model: job.model || undefined, params: job.params, image: bytes && { bytes }, text: job.text,
-        result: job.result as TaskResult | undefined, error: job.error, thumbnails: this.jobPreviews.get(job.id),
+        owner: job.owner || undefined, result: job.result as TaskResult | undefined, error: job.error, thumbnails: this.jobPreviews.get(job.id),
       });
     }
     this.jobPreviews.delete(job.id);

@@ -18,6 +18,9 @@ import { analyzeVideo, type FrameDetection } from '../scene/video.js';
 import { SqliteCameraStore } from '../store/cameras.js';
 import { PostgresCameraStore } from '../store/postgres/cameras.js';
 import type { FeatureDeps } from './features.js';
+import { sourceFetcherFor } from './fetch-url.js';
+import type { RelayedSource } from './source-relay.js';
+import { VideoSources } from './video-sources.js';
 import type { CompositeCall, CompositeTask, ImageInput, InferenceService, TaskResult } from './inference.js';
 
 const InlineCamera = Type.Object({}, { additionalProperties: true, description: 'A camera config sent with the request (not stored).' });
@@ -79,6 +82,8 @@ export class SceneService {
   private ffmpeg?: FfmpegStatus;
   private readonly ffmpegCheck: Promise<FfmpegStatus>;
   private readonly videosDir: string;
+  /** Video and stream URLs under the URL rules, read by ffmpeg through relays. */
+  private readonly sources: VideoSources;
 
   constructor(private readonly deps: FeatureDeps) {
     const { config, log, db, pg } = deps;
@@ -94,13 +99,19 @@ export class SceneService {
     this.cameras = new CameraRegistry(pg ? new PostgresCameraStore(pg) : new SqliteCameraStore(db), file);
     this.tools = ffmpegTools(config.ffmpegPath);
     this.videosDir = join(config.dataDir, 'videos');
+    this.sources = new VideoSources(sourceFetcherFor(config), config.urlConnectTimeoutMs);
     this.ffmpegCheck = checkFfmpeg(this.tools).then((status) => {
       this.ffmpeg = status;
       if (!status.available) log.warn(this.notices()[0]);
       return status;
     });
     this.streams = new StreamSupervisor(
-      { tools: this.tools, log, detect: (camera, frame) => this.detectFrame(camera, frame, (request) => deps.service.run(request)) },
+      {
+        tools: this.tools,
+        log,
+        openSource: (url) => this.sources.open(url),
+        detect: (camera, frame) => this.detectFrame(camera, frame, (request) => deps.service.run(request)),
+      },
       config.maxStreams,
     );
   }
@@ -184,6 +195,7 @@ export class SceneService {
       const upload = UPLOAD_KEY.exec(call.text ?? '');
       const path = upload ? join(this.videosDir, upload[1]) : undefined;
       let final = false;
+      let relay: RelayedSource | undefined;
       try {
         await this.requireFfmpeg();
         const camera = await this.resolveCamera(params);
@@ -194,7 +206,10 @@ export class SceneService {
           info = await probeVideo(this.tools, path);
           source = { kind: 'file', path, format: info.format };
         } else if (URL_SOURCE.test(call.text ?? '')) {
-          source = { kind: 'url', url: call.text! };
+          // Checked again now (the job may run long after it was accepted), and at each request ffmpeg makes.
+          await this.sources.check(call.text!);
+          relay = await this.sources.open(call.text!);
+          source = { kind: 'url', url: call.text!, input: relay.input, protocols: relay.protocols };
         } else {
           throw errors.badRequest('The video source must be an rtsp://, rtsps://, http:// or https:// URL, or an uploaded file.');
         }
@@ -207,6 +222,9 @@ export class SceneService {
           maxDurationS: params.max_duration_s,
           detect: (frame) => this.detectFrame(camera, frame, call.run, call.model),
           onFrame: (step) => this.channels.publish(params.channel, { event: 'frame', data: step }),
+        }).catch((error: unknown) => {
+          // ffmpeg only says it could not read the source; the relay knows why (refused, unreachable).
+          throw relay?.error && error instanceof ArgusError && error.code === 'invalid_video' ? relay.error : error;
         });
         this.channels.publish(params.channel, { event: 'done', data: { risk_level: result.risk_level, frames: result.frames } });
         final = true;
@@ -217,6 +235,7 @@ export class SceneService {
         this.channels.publish(params.channel, { event: 'failed', data: { error: error instanceof Error ? error.message : String(error) } });
         throw error;
       } finally {
+        await relay?.close();
         if (path && final && !this.deps.config.keepUploads) await rm(path, { force: true });
       }
     },
@@ -241,6 +260,8 @@ export class SceneService {
       text = `upload:${name}`;
     } else {
       if (!URL_SOURCE.test(request.url!)) throw errors.badRequest('The url must start with rtsp://, rtsps://, http:// or https://.');
+      // Refused here, before a job exists, when the rules forbid the address: nothing has connected.
+      await this.sources.check(request.url!);
       text = request.url!;
     }
     const channel = randomUUID();
@@ -261,6 +282,7 @@ export class SceneService {
     await this.requireFfmpeg();
     const camera = await this.cameras.get(cameraId);
     if (!URL_SOURCE.test(url)) throw errors.badRequest('The url must start with rtsp://, rtsps://, http:// or https://.');
+    await this.sources.check(url);
     return this.streams.start(camera, url, fps);
   }
 

@@ -1,7 +1,9 @@
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { errors } from '../../errors.js';
+import { runAsCaller } from '../../service/caller.js';
 import type { KeyRing, Principal } from '../../service/keys.js';
+import { isLoopback } from '../loopback.js';
 import { DASHBOARD_PAGES } from '../routes/web.js';
 
 /** Who may call a route: anyone (`public`), any API key (`inference`), or an admin key. */
@@ -72,6 +74,14 @@ export function ownerOf(request: FastifyRequest): string | undefined {
 }
 
 /**
+ * Whether a caller may see what a public route shows only to trusted callers (paths, pids and
+ * counters in GET /healthz): any valid key, or, while no keys are set, this machine's own users.
+ */
+export function isTrustedCaller(request: FastifyRequest, keys: KeyRing): boolean {
+  return request.principal !== undefined || (!keys.enabled && isLoopback(request.ip));
+}
+
+/**
  * API keys: with none configured every route is open (and the server binds to loopback only, see
  * `argus.ts`); with keys, each route needs a key of its scope. A bad or missing key is 401, a key
  * of the wrong scope 403. Must be registered before the routes (it sets their scope in onRoute).
@@ -86,7 +96,12 @@ export const authPlugin = fp(async (app: FastifyInstance, { keys }: { keys: KeyR
     if (!keys.enabled) return;
     // An unknown route has no config: it needs a key like any API route, so it reveals nothing.
     const scope = request.routeOptions.config?.scope ?? 'inference';
-    if (scope === 'public') return;
+    if (scope === 'public') {
+      // A public route answers everyone; a valid key there only adds details (GET /healthz).
+      const presented = presentedKey(request);
+      if (presented) request.principal = keys.authenticate(presented);
+      return;
+    }
     const presented = presentedKey(request);
     if (!presented) throw errors.unauthorized('This route needs an API key.');
     const principal = keys.authenticate(presented);
@@ -94,4 +109,8 @@ export const authPlugin = fp(async (app: FastifyInstance, { keys }: { keys: KeyR
     if (scope === 'admin' && principal.scope !== 'admin') throw errors.forbidden(principal.scope, scope);
     request.principal = principal;
   });
+  // The handler (and everything it starts) runs as its caller, so the service records the owner of
+  // every result without each route passing it. preHandler is the last step before the handler,
+  // after the body is parsed: a context set earlier would be lost in the body parser's callbacks.
+  app.addHook('preHandler', (request, _reply, done) => runAsCaller(ownerOf(request), done));
 }, { name: 'argus-auth' });

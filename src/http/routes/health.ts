@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import Type, { type Static } from 'typebox';
 
 export const HealthResponse = Type.Object({
@@ -41,18 +41,31 @@ const LivenessResponse = Type.Object({
   blip: Type.Boolean({ description: 'The drone service\'s API: a captioning model runs. Always false: captions are Argus\'s description sentence.' }),
 });
 
-/** What the health routes read: Argus's own health, and the drone service's two flags. */
+/** What anyone gets: whether the node serves, and when it answered. The details name paths, pids and counts. */
+const PublicHealth = Type.Object({ status: HealthResponse.properties.status, timestamp: HealthResponse.properties.timestamp });
+
+/** What the health routes read: Argus's own health, who may see its details, and the drone service's two flags. */
 export interface HealthRouteOptions {
   health: () => Promise<Health>;
+  /** Whether this caller gets the details (a valid key; with no keys, loopback callers). */
+  detailed: (request: FastifyRequest) => boolean;
   /** The drone service's `yolo` and `blip` for `GET /health`. */
   drone: () => { yolo: boolean; blip: boolean };
 }
 
 /** `GET /healthz` (Argus's) and `GET /health` (the replaced services' liveness probe). */
-export const healthRoutes: FastifyPluginAsync<HealthRouteOptions> = async (app, { health, drone }) => {
+export const healthRoutes: FastifyPluginAsync<HealthRouteOptions> = async (app, { health, detailed, drone }) => {
   app.get('/healthz', {
-    schema: { tags: ['system'], summary: 'Status of models, workers and jobs', response: { 200: HealthResponse } },
-  }, health);
+    schema: {
+      tags: ['system'],
+      summary: 'Status of models, workers and jobs',
+      description: 'Public. The status for everyone; models, workers (pids, memory), jobs, problems and notices for callers with an API key (with no keys configured: callers on this machine).',
+      response: { 200: Type.Union([HealthResponse, PublicHealth]) },
+    },
+  }, async (request) => {
+    const full = await health();
+    return detailed(request) ? full : { status: full.status, timestamp: full.timestamp };
+  });
 
   // The original services' liveness probe.
   app.get('/health', {
