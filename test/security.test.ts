@@ -60,9 +60,9 @@ describe('with API keys configured', () => {
   it('keeps health checks and the API description public, with health details (paths, pids, counters) for keys only', async () => {
     const anonymous = await fetch(`${server.url}/healthz`);
     expect(anonymous.status).toBe(200);
-    expect(await json(anonymous)).toEqual({ status: expect.stringMatching(/^(ok|degraded)$/) });
+    expect(await json(anonymous)).toEqual({ status: expect.stringMatching(/^(ok|degraded)$/), timestamp: expect.any(Number) });
     // A wrong key on a public route is no key: the short answer, not a 401.
-    expect(await json(await call(`${server.url}/healthz`, 'not-a-key-at-all-123456'))).toEqual({ status: expect.any(String) });
+    expect(await json(await call(`${server.url}/healthz`, 'not-a-key-at-all-123456'))).toEqual({ status: expect.any(String), timestamp: expect.any(Number) });
     const detailed = await json(await call(`${server.url}/healthz`, A));
     expect(detailed).toMatchObject({ status: expect.any(String), version: expect.any(String), models: expect.any(Array), workers: expect.any(Array), jobs: expect.any(Object) });
     expect((await fetch(`${server.url}/openapi.json`)).status).toBe(200);
@@ -326,7 +326,7 @@ describe('binding', () => {
       const port = new URL(url).port;
       expect(await json(await fetch(`http://127.0.0.1:${port}/healthz`))).toHaveProperty('workers');
       const external = Object.values(networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal);
-      if (external) expect(await json(await fetch(`http://${external.address}:${port}/healthz`))).toEqual({ status: expect.any(String) });
+      if (external) expect(await json(await fetch(`http://${external.address}:${port}/healthz`))).toEqual({ status: expect.any(String), timestamp: expect.any(Number) });
     } finally {
       await insecure.close();
     }
