@@ -13,7 +13,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { image, json, MODEL_ROOTS, postJson, startServer, type TestServer } from '../helpers.js';
 import { addTinyDiffusion } from '../tiny-diffusion.js';
-import { dataUrl, modelsDirWithTinyVlm, readEvents } from '../tiny-vlm.js';
+import { dataUrl, modelsDirWithTinyVlm } from '../tiny-vlm.js';
 
 const bus = image('bus.jpg');
 let server: TestServer;
