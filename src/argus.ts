@@ -112,7 +112,7 @@ export async function createArgus(config: Config, options: CreateArgusOptions = 
       else metrics.observeUnload(event.alias, event.reason);
     });
     const service = new InferenceService({ config, catalog, dispatcher, queue, blobs, log, urls: urlFetcherFor(config) });
-    const { scene, search } = registerFeatures({ service, config, log, db, pg: backends.pool });
+    const { scene, search, gallery } = registerFeatures({ service, config, log, db, pg: backends.pool });
     const files = registerFiles({ service, config, log, db, pg: backends.pool, catalog, search });
     const system = new SystemService({ config, catalog, dispatcher, queue, version: VERSION, startedAt });
     system.addNotices(() => scene.notices());
@@ -127,7 +127,7 @@ export async function createArgus(config: Config, options: CreateArgusOptions = 
       thumbnails: (bytes, options) => thumbnailer.make(bytes, options),
     });
     const keys = new KeyRing({ configured: config.apiKeys, file: new KeyFile(keysFilePath(config)) });
-    const http = await buildHttpApp({ config, log, service, system, search, scene, history, files, stats: new StatsCollector(), version: VERSION, queues, keys, metrics });
+    const http = await buildHttpApp({ config, log, service, system, search, scene, history, files, gallery, stats: new StatsCollector(), version: VERSION, queues, keys, metrics });
 
     backends.start(service.runJob);
 
