@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
+import type { FastifyInstance, FastifyRequest, preValidationAsyncHookHandler, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { errors } from '../../errors.js';
 import type { KeyRing, Principal } from '../../service/keys.js';
@@ -110,10 +110,15 @@ export const authPlugin = fp(async (app: FastifyInstance, { keys }: { keys: KeyR
     }
     admit(request, presented, scope, '');
   });
-  app.addHook('preValidation', async (request) => {
+  // A key in the form is read once the multipart plugin has parsed the body, which it does in an
+  // app-level preValidation hook: so this check is a route-level one, which runs after those.
+  const checkDeferred: preValidationAsyncHookHandler = async (request) => {
     if (request.deferredScope === undefined) return;
     const field = request.routeOptions.config!.keyField!;
     const value = (request.body as Record<string, unknown> | undefined)?.[field];
     admit(request, typeof value === 'string' && value !== '' ? value : undefined, request.deferredScope, ` (a header, or the form field ${field})`);
+  };
+  app.addHook('onRoute', (route: RouteOptions) => {
+    route.preValidation = [checkDeferred, ...(route.preValidation ? [route.preValidation].flat() : [])];
   });
 }, { name: 'argus-auth' });
