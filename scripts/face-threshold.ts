@@ -11,7 +11,9 @@
  * - true match: a registered person named correctly; a wrong name counts as a false match;
  * - false match: a stranger named as someone (on the variants and on their original face).
  *
- * Run: `npx tsx scripts/face-threshold.ts` (about 3 minutes on two cores).
+ * Faces are found as recognition finds them by default (the image shrunk to 640 px on its longer side).
+ * Run: `npx tsx scripts/face-threshold.ts` (about 10 minutes on two busy cores; CACHE=file keeps the
+ * embeddings for another run).
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -77,7 +79,7 @@ async function measure(): Promise<Raw> {
   const config = loadConfig({ env: {}, overrides: { modelsDir: MODELS_DIR, logLevel: 'warn', historySize: 0 } });
   const argus = await createArgus(config, { mode: 'oneshot' });
   const facesOf = async (bytes: Uint8Array): Promise<Embedded[]> =>
-    (await argus.service.run({ task: 'faces', image: { bytes }, params: { attributes: true, max_side: 1600, max_faces: 1000 } })).faces as Embedded[];
+    (await argus.service.run({ task: 'faces', image: { bytes }, params: { attributes: true, max_faces: 1000 } })).faces as Embedded[];
   const side = (b: Box) => Math.min(b.x2 - b.x1, b.y2 - b.y1);
   const raw: Raw = { photos: readdirSync(FACES_DIR).filter((f) => f.endsWith('.jpg')).sort(), people: [], probes: [] };
   try {
