@@ -15,7 +15,8 @@
  * Run: `npx tsx scripts/face-threshold.ts` (about 10 minutes on two busy cores; CACHE=file keeps the
  * embeddings for another run).
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import sharp, { type Sharp } from 'sharp';
 import { createArgus } from '../src/argus.js';
@@ -76,7 +77,7 @@ interface Raw {
 }
 
 async function measure(): Promise<Raw> {
-  const config = loadConfig({ env: {}, overrides: { modelsDir: MODELS_DIR, logLevel: 'warn', historySize: 0 } });
+  const config = loadConfig({ env: {}, overrides: { modelsDir: MODELS_DIR, dataDir: mkdtempSync(join(tmpdir(), 'argus-face-threshold-')), logLevel: 'warn', historySize: 0 } });
   const argus = await createArgus(config, { mode: 'oneshot' });
   const facesOf = async (bytes: Uint8Array): Promise<Embedded[]> =>
     (await argus.service.run({ task: 'faces', image: { bytes }, params: { attributes: true, max_faces: 1000 } })).faces as Embedded[];

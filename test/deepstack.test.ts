@@ -127,7 +127,10 @@ describe("Frigate's deepstack detector", () => {
         const rows = frigateParse(body, 320, 320);
         // Nothing is cut short by an unknown label: every prediction over 0.4 is read.
         expect(rows).toHaveLength(body.predictions.filter((p: Prediction) => p.confidence >= 0.4).length);
-        for (const row of rows) for (const v of row.slice(2)) expect(v).toBeGreaterThanOrEqual(0), expect(v).toBeLessThanOrEqual(1);
+        for (const v of rows.flatMap((row) => row.slice(2))) {
+          expect(v).toBeGreaterThanOrEqual(0);
+          expect(v).toBeLessThanOrEqual(1);
+        }
         seen += rows.length;
       }
       expect(seen, path).toBeGreaterThan(3);
