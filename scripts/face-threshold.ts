@@ -29,7 +29,9 @@ const ROOT = resolve(import.meta.dirname, '..');
 const MODELS_DIR = resolve(process.env.ARGUS_MODELS_DIR ?? join(ROOT, '../shared/models'));
 const FACES_DIR = join(MODELS_DIR, '../images/faces');
 /** Faces smaller than this (shorter box side, px, in the image they were found in) are left out. */
-const MIN_FACE_PX = Number(process.env.MIN_FACE_PX ?? 24);
+const MIN_FACE_PX = Number(process.env.MIN_FACE_PX ?? 40);
+/** Smaller faces than MIN_FACE_PX, from this size up, are measured apart: they are why recognition names none under MIN_FACE_PX. */
+const SMALL_FACE_PX = 24;
 
 type Box = Face['box'];
 type Embedded = Face & { embedding: number[] };
@@ -112,13 +114,14 @@ const cache = process.env.CACHE;
 const raw: Raw = cache && existsSync(cache) ? JSON.parse(readFileSync(cache, 'utf8')) as Raw : await measure();
 if (cache && !existsSync(cache)) writeFileSync(cache, JSON.stringify(raw));
 const photos = raw.photos;
-// Registration needs a usable face; a probe is judged on the face the camera saw (its side in its own image).
-const people: Person[] = raw.people.filter((p) => p.side >= MIN_FACE_PX);
-const byId = new Map(people.map((p) => [p.id, p]));
-const probes: Probe[] = raw.probes.filter((p) => byId.has(p.truth) && p.side >= MIN_FACE_PX).map((p) => ({ truth: byId.get(p.truth)!, variant: p.variant, embedding: p.embedding }));
-
-const gallery = people.filter((p) => p.registered);
-const best = probes.map((probe) => {
+// The gallery: every other person whose registered face is at least MIN_FACE_PX. Everyone else
+// found at 24 px or more is a stranger to it. A probe is judged on the face as the camera saw it
+// (its side in its own image): recognition names no face under MIN_FACE_PX (min_face_px).
+const everyone = new Map(raw.people.filter((p) => p.side >= SMALL_FACE_PX).map((p) => [p.id, { ...p, registered: p.registered && p.side >= MIN_FACE_PX } as Person]));
+const gallery = [...everyone.values()].filter((p) => p.registered);
+const allProbes = raw.probes.filter((p) => everyone.has(p.truth) && p.side >= SMALL_FACE_PX)
+  .map((p) => ({ truth: everyone.get(p.truth)!, variant: p.variant, side: p.side, embedding: p.embedding }));
+const scored = allProbes.map((probe) => {
   let top = { id: '', similarity: -1 };
   for (const known of gallery) {
     const similarity = faceSimilarity(probe.embedding, known.face.embedding);
@@ -126,6 +129,9 @@ const best = probes.map((probe) => {
   }
   return { probe, ...top };
 });
+const best = scored.filter((b) => b.probe.side >= MIN_FACE_PX);
+const small = scored.filter((b) => b.probe.side < MIN_FACE_PX);
+const people = [...everyone.values()].filter((p) => p.face && Math.min(p.face.box.x2 - p.face.box.x1, p.face.box.y2 - p.face.box.y1) >= MIN_FACE_PX);
 
 const genuine = best.filter((b) => b.probe.truth.registered);
 const strangers = best.filter((b) => !b.probe.truth.registered);
@@ -145,7 +151,8 @@ const lines = [
   '# Face recognition: how the gallery threshold was chosen',
   '',
   `Measured by \`scripts/face-threshold.ts\` (${new Date().toISOString().slice(0, 10)}) with the default faces model (YuNet + FaceRes from @vladmandic/human) on the`,
-  `${photos.length} group photos in \`../shared/images/faces\`: ${people.length} people whose face is at least ${MIN_FACE_PX} px,`,
+  `${photos.length} group photos in \`../shared/images/faces\`: ${people.length} people whose face is at least ${MIN_FACE_PX} px`,
+  `(shorter side of the box, in the image it was found in; the image shrunk to 640 px as recognition does by default),`,
   `${gallery.length} registered (one face each, from the original photo), ${people.length - gallery.length} strangers. Probes: every face found again in`,
   `the mirrored, cropped (centre 80 %), rescaled (×0.75, ×0.5) and re-encoded (JPEG quality 40) photos, mapped back to its person by`,
   `its box (IoU ≥ 0.5), plus each stranger's original face: ${genuine.length} probes of registered people, ${strangers.length} of strangers.`,
@@ -167,6 +174,9 @@ const lines = [
     const r = rates(FACE_MATCH_THRESHOLD, best.filter((b) => b.probe.variant === name));
     return `| ${name} | ${pct(r.right, r.g)} (${r.right}/${r.g}) | ${pct(r.wrong, r.g)} | ${pct(r.stranger, r.s)} (${r.stranger}/${r.s}) |`;
   }),
+  '',
+  `Smaller faces (${SMALL_FACE_PX}–${MIN_FACE_PX - 1} px) at ${FACE_MATCH_THRESHOLD}: ${(() => { const r = rates(FACE_MATCH_THRESHOLD, small); return `true match ${pct(r.right, r.g)} (${r.right}/${r.g}), false match ${pct(r.stranger, r.s)} (${r.stranger}/${r.s})`; })()}` +
+    ` — too many strangers named, so recognition leaves faces under ${MIN_FACE_PX} px unknown (\`min_face_px\`).`,
   '',
   `Similarity of strangers to their closest registered person: max ${Math.max(...strangers.map((b) => b.similarity)).toFixed(2)}, ` +
     `median ${[...strangers].sort((a, b) => a.similarity - b.similarity)[Math.floor(strangers.length / 2)]?.similarity.toFixed(2)}; ` +

@@ -168,6 +168,10 @@ describe('every route, as a form', () => {
     expect(list.models).not.toContain('yunet');
     const body = await json(await form('/v1/vision/custom/yolo11n', { image: image('bus.jpg') }, key));
     expect(body).toMatchObject({ success: true, moduleId: 'yolo11n', command: 'custom' });
+    // Documented in the OpenAPI description beside the native API.
+    const doc = await json(await fetch(url('/openapi.json')));
+    for (const path of ['/v1/vision/detection', '/v1/vision/custom/{model}', '/v1/vision/face/recognize', '/v1/faces/gallery', '/v1/faces/recognize']) expect(doc.paths[path], path).toBeDefined();
+    expect(Object.keys(doc.paths['/v1/vision/face/delete'].post.requestBody.content)).toContain('application/x-www-form-urlencoded');
     const missing = await form('/v1/vision/custom/nope', { image: image('bus.jpg') }, key);
     expect(missing.status).toBe(404);
     expect(await json(missing)).toMatchObject({ success: false, error: expect.stringMatching(/Unknown model 'nope'/) });
