@@ -6,6 +6,7 @@
  * as the previous answer arrives, over frames made from the coco128 val2017 images.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { multipartBody } from './multipart.js';
@@ -32,6 +33,8 @@ export interface DeepStackBenchResult {
   frameSize: string;
   durationS: number;
   preload: string[];
+  /** The machine's 1-minute load average before and after the run: other work on the same cores. */
+  loadAverage: [number, number];
   phases: DeepStackPhase[];
 }
 
@@ -79,6 +82,7 @@ async function phase(server: BenchServer, target: (typeof TARGETS)[number], bodi
 
 export async function runDeepStackBench(options: { repoRoot: string; modelsDir: string; durationS: number; progress: (message: string) => void }): Promise<DeepStackBenchResult> {
   const preload = ['yolov8n', 'yolo11n', 'centernet'];
+  const loadBefore = loadavg()[0];
   const images = await frames(options.modelsDir, 32);
   const bodies = images.map((data, i) => multipartBody([{ name: 'image', filename: `frame${i}.jpg`, contentType: 'image/jpeg', data }]));
   // Pinned, warm workers (ARGUS_PRELOAD), as the README recommends for Frigate; no history: a
@@ -97,7 +101,7 @@ export async function runDeepStackBench(options: { repoRoot: string; modelsDir: 
   } finally {
     await server.stop();
   }
-  return { frames: images.length, frameSize: '320×320 JPEG (quality 75)', durationS: options.durationS, preload, phases };
+  return { frames: images.length, frameSize: '320×320 JPEG (quality 75)', durationS: options.durationS, preload, loadAverage: [loadBefore, loadavg()[0]], phases };
 }
 
 export function deepstackMarkdown(result: DeepStackBenchResult): string {
@@ -108,6 +112,8 @@ export function deepstackMarkdown(result: DeepStackBenchResult): string {
     '',
     `${result.frames} frames from coco128 val2017, each a ${result.frameSize} as Frigate sends them, cycled; ${result.durationS} s per row,`,
     `closed loop; models pinned warm (ARGUS_PRELOAD=${result.preload.join(',')}), history off. Latency is the client's, per request.`,
+    `The machine's 1-minute load average was ${result.loadAverage[0].toFixed(1)} before and ${result.loadAverage[1].toFixed(1)} after the run: on 2 cores, other`,
+    'work (other test suites) took most of the CPU, so these are figures for a busy machine, not a quiet one.',
     '',
     '| model | route | connections | p50 ms | p99 ms | req/s | over 0.1 s (Frigate\'s timeout) | errors |',
     '|---|---|---|---|---|---|---|---|',
