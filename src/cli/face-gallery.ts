@@ -41,6 +41,9 @@ async function withGallery<T>(self: Command, work: (gallery: FaceGalleryService)
   }
 }
 
+/** `--json`, given after the subcommand: commander hands it to `argus faces`, which has the same option. */
+const json = (self: Command): boolean => self.optsWithGlobals<{ json?: boolean }>().json === true;
+
 const print = (lines: string[]): void => {
   process.stdout.write(`${lines.join('\n')}\n`);
 };
@@ -57,10 +60,10 @@ export function addFaceGalleryCommands(faces: Command): Command {
     .argument('<images...>', 'photos of the person')
     .option('-m, --model <alias>', 'faces model (default: yunet)')
     .option('--json', 'print the result as JSON')
-    .action(async (name: string, images: string[], options: { model?: string; json?: boolean }, self: Command) => {
+    .action(async (name: string, images: string[], options: { model?: string }, self: Command) => {
       const sources = await Promise.all(images.map(async (path) => ({ bytes: await readFile(path), filename: path })));
       const result = await withGallery(self, (gallery) => gallery.register({ name, images: sources, model: options.model }));
-      if (options.json) return print([JSON.stringify(result, null, 2)]);
+      if (json(self)) return print([JSON.stringify(result, null, 2)]);
       print([
         `${result.name}: ${result.existed ? 'added' : 'registered with'} ${result.added.length} face(s), ${result.faces} in all`,
         ...result.skipped.map((s) => `  skipped ${images[s.image]}: ${s.reason}`),
@@ -69,9 +72,9 @@ export function addFaceGalleryCommands(faces: Command): Command {
   faces.command('list')
     .description('list the people of the face gallery')
     .option('--json', 'print the people as JSON')
-    .action(async (options: { json?: boolean }, self: Command) => {
+    .action(async (_options: unknown, self: Command) => {
       const people = await withGallery(self, (gallery) => gallery.people());
-      if (options.json) return print([JSON.stringify(people, null, 2)]);
+      if (json(self)) return print([JSON.stringify(people, null, 2)]);
       print(people.length === 0 ? ['The face gallery is empty.'] : people.map((p) => `${p.name}: ${p.faces.length} face(s)${p.owner ? ` (key ${p.owner})` : ''}`));
     });
   faces.command('delete')
