@@ -69,7 +69,6 @@ function iou(a: Box, b: Box): number {
 }
 
 interface Person { id: string; registered: boolean; face: Embedded }
-interface Probe { truth: Person; variant: string; embedding: number[] }
 
 /** Every face found (min side in its own image's pixels), before any size filter: the slow part, cached with CACHE=file. */
 interface Raw {
