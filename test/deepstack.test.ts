@@ -168,6 +168,8 @@ describe('every route, as a form', () => {
     expect(list.models).not.toContain('yunet');
     const body = await json(await form('/v1/vision/custom/yolo11n', { image: image('bus.jpg') }, key));
     expect(body).toMatchObject({ success: true, moduleId: 'yolo11n', command: 'custom' });
+    // Blue Iris's update check answers without a key.
+    expect(await json(await fetch(url('/v1/status/updateavailable')))).toMatchObject({ success: true, updateAvailable: false });
     // Documented in the OpenAPI description beside the native API.
     const doc = await json(await fetch(url('/openapi.json')));
     for (const path of ['/v1/vision/detection', '/v1/vision/custom/{model}', '/v1/vision/face/recognize', '/v1/faces/gallery', '/v1/faces/recognize']) expect(doc.paths[path], path).toBeDefined();

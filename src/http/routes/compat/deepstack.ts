@@ -88,5 +88,15 @@ export const deepstackRoutes: FastifyPluginAsync<RouteDeps & { gallery: FaceGall
     throw errors.sceneNotInstalled();
   });
 
+  // Blue Iris asks CodeProject.AI whether an update is out (Blue Candle, a server written for
+  // Blue Iris, answers it for that reason). Public: it says nothing about this server.
+  app.get('/v1/status/updateavailable', {
+    schema: {
+      summary: 'Whether a CodeProject.AI update is available: never, for Argus (Blue Iris asks)',
+      response: { 200: Type.Object({ success: Type.Literal(true), message: Type.String(), updateAvailable: Type.Literal(false) }) },
+    },
+    config: { scope: 'public' },
+  }, async () => ({ success: true, message: 'Argus is not CodeProject.AI Server; there is nothing to update here.', updateAvailable: false }));
+
   await app.register(deepstackFaceRoutes, deps);
 };
