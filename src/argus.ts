@@ -114,7 +114,7 @@ export async function createArgus(config: Config, options: CreateArgusOptions = 
       else metrics.observeUnload(event.alias, event.reason);
     });
     const service = new InferenceService({ config, catalog, dispatcher, queue, blobs, log, urls: urlFetcherFor(config) });
-    const { scene, search } = registerFeatures({ service, config, log, db, pg: backends.pool });
+    const { scene, search, gallery } = registerFeatures({ service, config, log, db, pg: backends.pool });
     const files = registerFiles({ service, config, log, db, pg: backends.pool, catalog, search });
     const system = new SystemService({ config, catalog, dispatcher, queue, version: VERSION, startedAt });
     system.addNotices(() => scene.notices());
@@ -133,7 +133,7 @@ export async function createArgus(config: Config, options: CreateArgusOptions = 
     // fails fast (the queue's waits for Redis to come back, which would hold every request).
     limitsRedis = transport?.redis.duplicate({ maxRetriesPerRequest: 1, enableOfflineQueue: false });
     limitsRedis?.on('error', (error) => log.debug({ err: error }, 'rate-limit redis connection error'));
-    const http = await buildHttpApp({ config, log, service, system, search, scene, history, files, stats: new StatsCollector(), version: VERSION, queues, keys, metrics, limitsRedis });
+    const http = await buildHttpApp({ config, log, service, system, search, scene, history, files, gallery, stats: new StatsCollector(), version: VERSION, queues, keys, metrics, limitsRedis });
 
     backends.start(service.runJob);
 

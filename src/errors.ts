@@ -191,6 +191,23 @@ export const errors = {
     details: { width, height, min_side: minSide },
   })),
   noFace: declare('no_face', 422, (which: string) => ({ message: `No face was found in ${which}; send a photo where a face is visible, or lower conf.` })),
+  // The face gallery (service/face-gallery.ts) and the DeepStack surface's scene route.
+  personNotFound: declare('person_not_found', 404, (name: string) => ({
+    message: `Nobody named '${name}' is in the face gallery (GET /v1/faces/gallery lists who is).`,
+  })),
+  galleryFaceNotFound: declare('gallery_face_not_found', 404, (id: string) => ({ message: `No gallery face with id '${id}'.` })),
+  invalidPersonName: declare('invalid_person_name', 400, (why: string) => ({
+    message: `Invalid name for the face gallery: ${why} Use 1–100 characters, no control characters.`,
+  })),
+  noFaceToRegister: declare('no_face', 422, (count: number) => ({
+    message: count === 1
+      ? 'No face was found in the image, so nobody was registered; send a photo where the face is visible.'
+      : `No face was found in any of the ${count} images, so nobody was registered; send photos where the face is visible.`,
+  })),
+  sceneNotInstalled: declare('model_unavailable', 503, () => ({
+    message: 'Scene recognition is not available: no scene-classification model (such as Places365) is installed in this Argus.',
+    retryable: false,
+  })),
   // Dashboard: the result history.
   historyNotFound: declare('history_not_found', 404, (id: string, what = 'entry') => ({
     message: `No history ${what} '${id}' (the history keeps the last ARGUS_HISTORY_SIZE results; older ones are gone).`,

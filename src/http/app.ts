@@ -12,6 +12,7 @@ import type { FilesService } from '../service/files.js';
 import type { SceneService } from '../service/scene.js';
 import type { SystemService } from '../service/system.js';
 import type { HistoryService } from '../service/history.js';
+import type { FaceGalleryService } from '../service/face-gallery.js';
 import type { StatsCollector } from '../service/stats.js';
 import { statsPlugin } from './plugins/stats.js';
 import { eventRoutes } from './routes/v1/events.js';
@@ -28,6 +29,7 @@ import type { Metrics } from '../service/metrics.js';
 import { openApiPlugin } from './plugins/openapi.js';
 import { detectionServiceRoutes } from './routes/compat/detection-service.js';
 import { droneAnalysisRoutes, droneAnalyzeHook } from './routes/compat/drone-analysis.js';
+import { deepstackRoutes } from './routes/compat/deepstack.js';
 import { embeddingServiceRoutes } from './routes/compat/embedding-service.js';
 import { recognizerRoutes } from './routes/compat/recognizer.js';
 import { redocRoutes } from './routes/redoc.js';
@@ -39,6 +41,7 @@ import { modelRoutes } from './routes/v1/models.js';
 import { openAiRoutes } from './routes/openai/index.js';
 import { sceneRoutes } from './routes/v1/scene.js';
 import { perceptionRoutes } from './routes/v1/perception.js';
+import { faceGalleryRoutes } from './routes/v1/face-gallery.js';
 import { recognitionRoutes } from './routes/v1/recognition.js';
 import { systemRoutes } from './routes/v1/system.js';
 import { ErrorResponse } from './schemas.js';
@@ -55,6 +58,8 @@ export interface HttpDeps {
   scene: SceneService;
   /** Stored images and their recognition (the car recognizer's API). */
   files: FilesService;
+  /** The face gallery (people registered by name) and recognition against it. */
+  gallery: FaceGalleryService;
   /** The dashboard's result history and live job feed. */
   history: HistoryService;
   /** Request statistics (fed by every response, read by /v1/system/stats and /v1/events). */
@@ -155,12 +160,14 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   await app.register(perceptionRoutes, { prefix: '/v1', ...routeDeps });
   // The drone service's clients POST its own body to /v1/analyze: that one route answers both.
   const drone = { service: deps.service, scene: deps.scene };
+  await app.register(faceGalleryRoutes, { prefix: '/v1', ...routeDeps, gallery: deps.gallery });
   await app.register(sceneRoutes, { prefix: '/v1', ...routeDeps, scene: deps.scene, analyzeAlsoServes: droneAnalyzeHook(drone) });
   await app.register(openAiRoutes, { prefix: '/v1', ...routeDeps });
   await app.register(detectionServiceRoutes, { service: deps.service });
   await app.register(recognizerRoutes, { ...routeDeps, files: deps.files });
   await app.register(embeddingServiceRoutes, routeDeps);
   await app.register(droneAnalysisRoutes, drone);
+  await app.register(deepstackRoutes, { ...routeDeps, gallery: deps.gallery });
   await app.register(webRoutes, routeDeps);
   if (deps.queues) await app.register(queueBoardRoutes, { queues: deps.queues });
   return app;

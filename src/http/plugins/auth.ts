@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
+import type { FastifyInstance, FastifyRequest, preValidationAsyncHookHandler, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { errors } from '../../errors.js';
 import { runAsCaller } from '../../service/caller.js';
@@ -13,10 +13,17 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Who may call this route when API keys are configured. @defaultValue inference (or the table in auth.ts) */
     scope?: RouteScope;
+    /**
+     * A body field that may carry the API key, for clients that send it in the form rather than a
+     * header (DeepStack's `api_key`). Read once the body is parsed, and only when no header key came.
+     */
+    keyField?: string;
   }
   interface FastifyRequest {
     /** The API key this request presented (undefined when auth is off or the route is public). */
     principal?: Principal;
+    /** Scope still to check once the body has been parsed (the key is in a body field). */
+    deferredScope?: RouteScope;
   }
 }
 
@@ -92,6 +99,14 @@ export const authPlugin = fp(async (app: FastifyInstance, { keys }: { keys: KeyR
     const method = Array.isArray(route.method) ? route.method[0] : route.method;
     route.config = { ...route.config, scope: tableScope(method, route.url) };
   });
+  /** Checks a presented key against the scope a route needs; sets the request's principal. */
+  const admit = (request: FastifyRequest, presented: string | undefined, scope: RouteScope, where: string): void => {
+    if (!presented) throw errors.unauthorized(`This route needs an API key${where}.`);
+    const principal = keys.authenticate(presented);
+    if (!principal) throw errors.unauthorized('The API key is not valid.');
+    if (scope === 'admin' && principal.scope !== 'admin') throw errors.forbidden(principal.scope, scope);
+    request.principal = principal;
+  };
   app.addHook('onRequest', async (request) => {
     if (!keys.enabled) return;
     // An unknown route has no config: it needs a key like any API route, so it reveals nothing.
@@ -103,11 +118,24 @@ export const authPlugin = fp(async (app: FastifyInstance, { keys }: { keys: KeyR
       return;
     }
     const presented = presentedKey(request);
-    if (!presented) throw errors.unauthorized('This route needs an API key.');
-    const principal = keys.authenticate(presented);
-    if (!principal) throw errors.unauthorized('The API key is not valid.');
-    if (scope === 'admin' && principal.scope !== 'admin') throw errors.forbidden(principal.scope, scope);
-    request.principal = principal;
+    const keyField = request.routeOptions.config?.keyField;
+    if (!presented && keyField) {
+      // The key may be in the form: the body is parsed (within the upload limits) before it is checked.
+      request.deferredScope = scope;
+      return;
+    }
+    admit(request, presented, scope, '');
+  });
+  // A key in the form is read once the multipart plugin has parsed the body, which it does in an
+  // app-level preValidation hook: so this check is a route-level one, which runs after those.
+  const checkDeferred: preValidationAsyncHookHandler = async (request) => {
+    if (request.deferredScope === undefined) return;
+    const field = request.routeOptions.config!.keyField!;
+    const value = (request.body as Record<string, unknown> | undefined)?.[field];
+    admit(request, typeof value === 'string' && value !== '' ? value : undefined, request.deferredScope, ` (a header, or the form field ${field})`);
+  };
+  app.addHook('onRoute', (route: RouteOptions) => {
+    route.preValidation = [checkDeferred, ...(route.preValidation ? [route.preValidation].flat() : [])];
   });
   // The handler (and everything it starts) runs as its caller, so the service records the owner of
   // every result without each route passing it. preHandler is the last step before the handler,
