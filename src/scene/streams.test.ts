@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { compileCamera } from './config.js';
-import { ffmpegTools } from './ffmpeg.js';
+import { locateFfmpeg } from './ffmpeg-locate.js';
 import { StreamSupervisor, type StreamView } from './streams.js';
 
 async function closedPort(): Promise<number> {
@@ -16,9 +16,11 @@ async function closedPort(): Promise<number> {
 
 describe('StreamSupervisor', () => {
   it('reconnects a failing source with exponential backoff, capped, and stops it on demand', async () => {
+    const ffmpeg = await locateFfmpeg();
+    if (!ffmpeg.available) throw new Error(`no ffmpeg: ${ffmpeg.tried.join('; ')}`);
     const supervisor = new StreamSupervisor(
       {
-        tools: ffmpegTools('ffmpeg'),
+        tools: () => ffmpeg.tools,
         log: pino({ level: 'silent' }),
         // No frame ever arrives from a closed port, so detection is never reached; it fails loudly if it is.
         detect: () => Promise.reject(new Error('detection must not run without frames')),

@@ -42,7 +42,8 @@ export interface StreamOptions {
 }
 
 export interface StreamDeps {
-  tools: FfmpegTools;
+  /** The ffmpeg to run, asked at each (re)connection: it is chosen asynchronously at start. */
+  tools: () => FfmpegTools;
   log: Logger;
   /** Detects objects in one frame (the service's detect task, at interactive priority). */
   detect(camera: CompiledCamera, frame: Buffer): Promise<FrameDetection>;
@@ -159,7 +160,7 @@ export class LiveStream {
     let backoff = this.options.backoffMs ?? 1000;
     const maxBackoff = this.options.maxBackoffMs ?? 30_000;
     while (!this.stopping) {
-      const decoder = new FrameDecoder(this.deps.tools, { source: { kind: 'url', url: this.url }, fps: this.fps, live: true });
+      const decoder = new FrameDecoder(this.deps.tools(), { source: { kind: 'url', url: this.url }, fps: this.fps, live: true });
       this.decoder = decoder;
       try {
         for await (const frame of decoder.frames()) {
