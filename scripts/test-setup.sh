@@ -3,6 +3,7 @@
 #   - Debian's chromium (/usr/bin/chromium) for the dashboard's end-to-end tests,
 #   - redis-server (a Redis on 127.0.0.1:6379, and private ones that the fault tests kill),
 #   - PostgreSQL on 127.0.0.1:5432 with a superuser role for whoever runs the tests,
+#   - Debian's docker-compose, which validates docker-compose.yml without a Docker engine,
 #   - the real models in ../shared/models (or ARGUS_MODELS_DIR).
 # ffmpeg is not installed: the packaged one (npm) works, and a system one is preferred when present.
 # As root with apt-get, missing packages are installed and stopped services started. Otherwise it
@@ -23,6 +24,7 @@ missing=()
 [[ -x /usr/bin/chromium ]] || missing+=(chromium)
 command -v redis-server >/dev/null && command -v redis-cli >/dev/null || missing+=(redis-server)
 command -v pg_ctlcluster >/dev/null && command -v psql >/dev/null || missing+=(postgresql)
+command -v docker-compose >/dev/null || missing+=(docker-compose)
 
 if ((${#missing[@]})); then
   if ! $can_install; then
@@ -77,4 +79,4 @@ if ((${#problems[@]})); then
   } >&2
   exit 1
 fi
-echo "test setup: chromium, redis-server (127.0.0.1:6379), PostgreSQL (127.0.0.1:5432, role $me) and the models in $models are ready"
+echo "test setup: chromium, docker-compose, redis-server (127.0.0.1:6379), PostgreSQL (127.0.0.1:5432, role $me) and the models in $models are ready"

@@ -63,7 +63,7 @@ describe('argus doctor', () => {
     const { stdout } = await argus('doctor', '--json');
     const report = JSON.parse(stdout);
     const names = report.sections.flatMap((s: { results: Array<{ name: string }> }) => s.results.map((r) => r.name));
-    for (const name of ['Node.js', 'onnxruntime-node', 'sharp', 'better-sqlite3', 'sqlite-vec', 'ffmpeg', 'models directory', 'models installed', 'free disk', 'free memory', 'Chromium', 'redis-server', 'PostgreSQL for tests', 'test models']) {
+    for (const name of ['Node.js', 'onnxruntime-node', 'sharp', 'better-sqlite3', 'sqlite-vec', 'ffmpeg', 'models directory', 'models installed', 'free disk', 'free memory', 'Chromium', 'redis-server', 'PostgreSQL for tests', 'docker-compose', 'test models']) {
       expect(names, name).toContain(name);
     }
     expect(report.ok).toBe(true);

@@ -180,6 +180,7 @@ const SETUP = 'npm test installs and starts it when run as root with apt-get (sc
 export async function checkTestDependencies(config: Config): Promise<CheckResult[]> {
   const chromium = existsSync('/usr/bin/chromium') ? runs('/usr/bin/chromium', ['--version']) : undefined;
   const redis = runs('redis-server', ['--version']);
+  const compose = runs('docker-compose', ['version', '--short']);
   const user = userInfo().username;
   const sharedModels = resolve(REPO_ROOT, '../shared/models');
   const modelDirs = [...new Set([resolve(config.modelsDir), sharedModels])];
@@ -204,6 +205,9 @@ export async function checkTestDependencies(config: Config): Promise<CheckResult
       ? { name: 'redis-server', ok: true, detail: redis }
       : { name: 'redis-server', ok: false, detail: 'not on PATH (the fault tests start and kill their own Redis)', fix: `${SETUP}; or: sudo apt-get install redis-server.` },
     postgres,
+    compose
+      ? { name: 'docker-compose', ok: true, detail: `${compose} (validates docker-compose.yml; no Docker engine needed)` }
+      : { name: 'docker-compose', ok: false, detail: 'not on PATH (the container tests parse docker-compose.yml with it)', fix: `${SETUP}; or: sudo apt-get install docker-compose.` },
     testModels
       ? { name: 'test models', ok: true, detail: testModels }
       : { name: 'test models', ok: false, detail: `detect/yolov8n_int8.onnx is in none of ${modelDirs.join(', ')}`, fix: 'Put ../shared beside the checkout, or set ARGUS_MODELS_DIR to the shared models folder.' },
