@@ -21,7 +21,8 @@ for run in $(seq "$runs"); do
   start=$(date +%s)
   npm test > "test-artifacts/under-load-$run.log" 2>&1
   status=$?
-  summary=$(grep -E '^\s*(Test Files|Tests)\s' "test-artifacts/under-load-$run.log" | sed 's/\x1b\[[0-9;]*m//g' | tr -s ' ' | tr '\n' ';')
+  # vitest colours its summary; strip the escapes before looking for it.
+  summary=$(sed 's/\x1b\[[0-9;]*m//g' "test-artifacts/under-load-$run.log" | grep -E '^ *(Test Files|Tests) ' | tr -s ' ' | tr '\n' ';')
   echo "run $run: exit $status in $(( $(date +%s) - start )) s; ${summary}"
   ((status == 0)) || failed=1
 done
