@@ -118,6 +118,7 @@ export async function createArgus(config: Config, options: CreateArgusOptions = 
     const files = registerFiles({ service, config, log, db, pg: backends.pool, catalog, search });
     const system = new SystemService({ config, catalog, dispatcher, queue, version: VERSION, startedAt });
     system.addNotices(() => scene.notices());
+    system.setFfmpegReport(() => scene.ffmpegReport());
     system.addNotices(() => files.notices());
     const transport = backends.transport;
     const queues = transport && (() => [...catalog.aliases().map(queueForModel), COMPOSITE_QUEUE].map((name) => transport.queue(name)));

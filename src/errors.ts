@@ -155,8 +155,8 @@ export const errors = {
   cameraNotFound: declare('camera_not_found', 404, (id: string, known: string[]) => ({
     message: `No camera '${id}'. Known cameras: ${known.join(', ') || 'none'} (define them with PUT /v1/cameras/{id} or in the pipeline config file).`,
   })),
-  ffmpegMissing: declare('ffmpeg_missing', 503, (path: string, reason: string) => ({
-    message: `Video needs ffmpeg, which could not be run as '${path}' (${reason}). Install it (Debian/Ubuntu: apt-get install ffmpeg) or set ARGUS_FFMPEG_PATH.`,
+  ffmpegMissing: declare('ffmpeg_missing', 503, (what: string, fix: string) => ({
+    message: `Video needs ffmpeg, and there is ${what}. ${fix}`,
   })),
   unsupportedVideo: declare('unsupported_media_type', 415, (what: string) => ({
     message: `${what} Send a video file (MP4, MKV, WebM, AVI, MOV, MPEG-TS, MJPEG) or a URL (rtsp://, http://).`,

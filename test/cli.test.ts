@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ARGUS_CLI, IMAGES_DIR, MODELS_DIR, REPO_ROOT, tempDir } from './helpers.js';
+import { freePort } from './services.js';
 
 const run = promisify(execFile);
 const out = tempDir('argus-cli-');
@@ -54,5 +55,45 @@ describe('the argus command', () => {
       code: 2,
       stderr: expect.stringContaining('not an image'),
     });
+  });
+});
+
+describe('argus doctor', () => {
+  it('checks everything npm start and npm test need, and exits 0 when all is well', async () => {
+    const { stdout } = await argus('doctor', '--json');
+    const report = JSON.parse(stdout);
+    const names = report.sections.flatMap((s: { results: Array<{ name: string }> }) => s.results.map((r) => r.name));
+    for (const name of ['Node.js', 'onnxruntime-node', 'sharp', 'better-sqlite3', 'sqlite-vec', 'ffmpeg', 'models directory', 'models installed', 'free disk', 'free memory', 'Chromium', 'redis-server', 'PostgreSQL for tests', 'docker-compose', 'test models']) {
+      expect(names, name).toContain(name);
+    }
+    expect(report.ok).toBe(true);
+    const all = report.sections.flatMap((s: { results: unknown[] }) => s.results);
+    expect(all.find((r: { name: string }) => r.name === 'models installed').detail).toMatch(/yolov8n/);
+    expect(all.find((r: { name: string }) => r.name === 'ffmpeg').detail).toMatch(/^(system|packaged) ffmpeg \S+/);
+  });
+
+  it('exits 1 and prints a fix for each problem: a broken ffmpeg path, Redis and PostgreSQL that do not answer', async () => {
+    const closed = await freePort();
+    const failed = await run(process.execPath, [ARGUS_CLI, 'doctor', '--no-tests'], {
+      cwd: REPO_ROOT,
+      env: {
+        ...process.env,
+        ARGUS_MODELS_DIR: MODELS_DIR,
+        ARGUS_DATA_DIR: join(out, 'data'),
+        ARGUS_FFMPEG_PATH: '/nonexistent/ffmpeg',
+        ARGUS_QUEUE_URL: `redis://127.0.0.1:${closed}`,
+        ARGUS_DB_URL: `postgres://argus:secret@127.0.0.1:${closed}/argus`,
+      },
+    }).catch((error: { code: number; stdout: string }) => error);
+    expect(failed).toMatchObject({ code: 1 });
+    const text = failed.stdout;
+    expect(text).toMatch(/FAIL\s+ffmpeg\s+no working ffmpeg \(configured '\/nonexistent\/ffmpeg': not found\)/);
+    expect(text).toMatch(/fix: ARGUS_FFMPEG_PATH is set to '\/nonexistent\/ffmpeg'/);
+    expect(text).toMatch(/FAIL\s+Redis \(ARGUS_QUEUE_URL\)/);
+    expect(text).toMatch(/FAIL\s+PostgreSQL \(ARGUS_DB_URL\)/);
+    expect(text).not.toContain('secret');
+    expect(text).toMatch(/ok\s+sqlite-vec/);
+    expect(text).not.toMatch(/Tests \(npm test\)/);
+    expect(text).toMatch(/3 problems: see each fix above\./);
   });
 });

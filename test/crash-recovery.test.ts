@@ -40,6 +40,10 @@ describe('kill -9 with jobs pending and running', () => {
     }, 60_000, 20);
     const workerPids: number[] = health.workers.map((w: { pid: number }) => w.pid);
     expect(workerPids.length).toBeGreaterThan(0);
+    // Freeze the model workers, so a job is certainly running (claimed, unfinished) when the kill
+    // lands and nothing finishes between the reads below and the kill, on a busy machine or a fast one.
+    for (const pid of workerPids) process.kill(pid, 'SIGSTOP');
+    await eventually(async () => ((await json(await fetch(`${first.url}/healthz`))).jobs.running > 0 ? true : undefined), 30_000, 20);
     // Results recorded before the crash; after the restart they must come back unchanged.
     const before = new Map<string, unknown>();
     for (const id of ids) {
@@ -51,6 +55,7 @@ describe('kill -9 with jobs pending and running', () => {
 
     first.child.kill('SIGKILL');
     await first.exited;
+    for (const pid of workerPids) process.kill(pid, 'SIGCONT');
     // Its workers notice the parent is gone and exit: no orphans holding model memory.
     await eventually(async () => (workerPids.every((pid) => !alive(pid)) ? true : undefined), 10_000);
 

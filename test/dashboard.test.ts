@@ -81,7 +81,7 @@ async function runDetection(page: Page): Promise<void> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium; .ci/run does).`);
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium; npm test's setup, scripts/test-setup.sh, does as root).`);
   // The dashboard is built by `npm run build`; build it here when a fresh checkout has not yet.
   if (!existsSync(join(REPO_ROOT, 'web/dist/index.html'))) execFileSync('npm', ['run', 'build:web'], { cwd: REPO_ROOT, stdio: 'inherit' });
   mkdirSync(ARTIFACTS, { recursive: true });

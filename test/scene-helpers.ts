@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { locateFfmpeg } from '../src/scene/ffmpeg-locate.js';
 
 /** Helpers for the scene tests: reading server-sent events from a fetch response. */
 
@@ -65,4 +66,14 @@ export function processAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * The ffmpeg the server under test chooses (the system's on PATH, else the packaged one), so the
+ * fixtures are made with, and the assertions exercise, the same binary. Fails loudly, never skips.
+ */
+export async function ffmpegForTests(): Promise<string> {
+  const choice = await locateFfmpeg();
+  if (!choice.available) throw new Error(`Video tests need ffmpeg: ${choice.tried.join('; ')}. ${choice.fix}`);
+  return choice.tools.ffmpeg;
 }

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, IMAGES_DIR, image, json, postImage, postJson, startServer, tempDir, type TestServer } from './helpers.js';
-import { readEvents } from './scene-helpers.js';
+import { ffmpegForTests, readEvents } from './scene-helpers.js';
 
 /**
  * The test video: bus.jpg padded with 750 grey pixels each side (2310×1080), and a 1560×1080 crop
@@ -36,9 +36,11 @@ const dir = tempDir('argus-video-');
 const video = join(dir, 'pan.mp4');
 let files: Server;
 let filesUrl: string;
+let ffmpeg: string;
 
 beforeAll(async () => {
-  execFileSync('ffmpeg', [
+  ffmpeg = await ffmpegForTests();
+  execFileSync(ffmpeg, [
     '-hide_banner', '-loglevel', 'error', '-loop', '1', '-framerate', '10', '-i', join(IMAGES_DIR, 'bus.jpg'),
     '-vf', `pad=2310:1080:750:0:color=gray,crop=1560:1080:'${PAN_PX_PER_S}*t':0`,
     '-t', '5', '-r', '10', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', video,
@@ -163,7 +165,7 @@ describe('POST /v1/video/analyze on a panning video', () => {
     expect(still.status).toBe(415);
     expect((await json(still)).error.message).toMatch(/still image/);
     const audio = join(dir, 'tone.m4a');
-    execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=1', audio]);
+    execFileSync(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=1', audio]);
     const noVideo = await postImage(`${server.url}/v1/video/analyze`, readFileSync(audio), { camera_id: 'pan' }, 'video', 'tone.m4a');
     expect(noVideo.status).toBe(422);
     expect((await json(noVideo)).error).toMatchObject({ code: 'invalid_video', message: expect.stringMatching(/no video stream/) });
@@ -186,7 +188,9 @@ describe('POST /v1/video/analyze on a panning video', () => {
     const failed = await finished(dead.id);
     expect(failed.status).toBe('failed');
     expect(failed.error).toMatchObject({ code: 'url_unreachable', message: expect.stringMatching(/could not be reached \(ECONNREFUSED/) });
-    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    const health = await json(await fetch(`${server.url}/healthz`));
+    // /healthz says which ffmpeg ran all of the above: the one the fixtures were made with.
+    expect(health.ffmpeg).toMatchObject({ available: true, source: expect.stringMatching(/^(system|packaged)$/), path: ffmpeg, version: expect.any(String) });
   });
 });
 
@@ -199,7 +203,8 @@ describe('without ffmpeg', () => {
         return body.notices.some((n: string) => n.includes('ffmpeg')) ? body : undefined;
       });
       expect(health.status).toBe('ok');
-      expect(health.notices.find((n: string) => n.includes('ffmpeg'))).toMatch(/Video analysis and live streams are off: .*apt-get install ffmpeg/);
+      expect(health.notices.find((n: string) => n.includes('ffmpeg'))).toMatch(/Video analysis and live streams are off: no working ffmpeg \(configured .*no-such-ffmpeg.*: not found\)\. ARGUS_FFMPEG_PATH is set/);
+      expect(health.ffmpeg).toMatchObject({ available: false, problem: expect.stringMatching(/no-such-ffmpeg/) });
       const videoResponse = await postJson(`${bare.url}/v1/video/analyze`, { url: 'http://127.0.0.1:9/x.mp4', camera: CAMERA });
       expect(videoResponse.status).toBe(503);
       expect((await json(videoResponse)).error.code).toBe('ffmpeg_missing');

@@ -130,7 +130,7 @@ function pgUrlFor(): Promise<(db: string) => string> {
         await client.end().catch(() => undefined);
       }
     }
-    throw new Error('PostgreSQL is not reachable as this user over 127.0.0.1:5432 or /var/run/postgresql; .ci/run starts it, or run: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start');
+    throw new Error('PostgreSQL is not reachable as this user over 127.0.0.1:5432 or /var/run/postgresql; the test setup (scripts/test-setup.sh, run by npm test) starts it as root, or run: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start');
   })();
   return base;
 }

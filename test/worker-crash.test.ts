@@ -19,9 +19,12 @@ describe('a model worker killed mid-request', () => {
     const [worker] = server.argus.workers!.workerStatus();
     expect(worker.pid).toBeGreaterThan(0);
 
-    // Several requests in flight; kill the worker while it is busy with the first.
+    // Several requests in flight; kill the worker while it is busy with the first. It is frozen
+    // first, so the request it took is certainly unanswered when the kill lands, however fast or
+    // slow the machine is.
+    process.kill(worker.pid!, 'SIGSTOP');
     const inFlight = Array.from({ length: 3 }, () => postImage(`${server.url}/v1/detect`, image('zidane.jpg')));
-    await eventually(async () => (server.argus.workers!.workerStatus()[0]?.state === 'busy' ? true : undefined), 5_000, 2);
+    await eventually(async () => (server.argus.workers!.workerStatus()[0]?.state === 'busy' ? true : undefined), 30_000, 2);
     process.kill(worker.pid!, 'SIGKILL');
     expect((await fetch(`${server.url}/health`)).status).toBe(200);
 

@@ -6,6 +6,7 @@ import { ArgusError } from '../errors.js';
 import { analyzeCommand } from './analyze.js';
 import { classifyCommand } from './classify.js';
 import { detectCommand } from './detect.js';
+import { doctorCommand } from './doctor.js';
 import { embedCommand } from './embed.js';
 import { keysCommand } from './keys.js';
 import { modelsCommand } from './models.js';
@@ -35,6 +36,7 @@ program.addCommand(segmentCommand());
 program.addCommand(modelsCommand());
 program.addCommand(keysCommand());
 program.addCommand(analyzeCommand());
+program.addCommand(doctorCommand());
 
 program.parseAsync().catch((error: unknown) => {
   if (error instanceof ConfigError || error instanceof ArgusError) {

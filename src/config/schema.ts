@@ -73,8 +73,12 @@ export const ConfigSchema = Type.Object(
     requireGpu: Type.Boolean({ default: false, description: 'A load that cannot get the GPU fails instead of using the CPU.' }),
     /** Pipeline config file (JSON or YAML) with the scene-analysis cameras loaded at start; none when empty. @defaultValue '' */
     pipelineConfig: Type.String({ default: '', description: 'Scene-analysis cameras file (JSON or YAML) loaded at start.' }),
-    /** ffmpeg executable for video and live streams (ffprobe is expected beside it). @defaultValue ffmpeg (from PATH) */
-    ffmpegPath: Type.String({ minLength: 1, default: 'ffmpeg', description: 'ffmpeg executable for video and streams; ffprobe beside it.' }),
+    /**
+     * ffmpeg executable for video and live streams (ffprobe is expected beside it). Unset: the
+     * system's ffmpeg on PATH when it runs, else the one packaged with Argus.
+     * @defaultValue (unset: system, then packaged)
+     */
+    ffmpegPath: Type.Optional(Type.String({ minLength: 1, description: 'ffmpeg executable for video and streams; ffprobe beside it. Unset: the system ffmpeg on PATH, else the packaged one.' })),
     /** Live streams analysed at once; more are refused with 409. @defaultValue 4 */
     maxStreams: Type.Integer({ minimum: 0, default: 4, description: 'Live streams analysed at once.' }),
     /** Redis for distributed mode (BullMQ), e.g. redis://host:6379. With dbUrl: API nodes and worker nodes share work. */

@@ -2,14 +2,52 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { image, tempDir } from '../../test/helpers.js';
 import { ArgusError } from '../errors.js';
-import { checkFfmpeg, ffmpegTools, FrameDecoder, JpegSplitter, probeVideo, redactUrl } from './ffmpeg.js';
+import { checkFfmpeg, decodeArgs, ffmpegTools, FrameDecoder, JpegSplitter, probeVideo, redactUrl, type FfmpegTools } from './ffmpeg.js';
+import { locateFfmpeg, packagedFfmpeg } from './ffmpeg-locate.js';
 
 const dir = tempDir('argus-ffmpeg-');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const tools = ffmpegTools('ffmpeg');
+/** The ffmpeg Argus chooses here: the system's when one is on PATH, else the packaged one. */
+let tools: FfmpegTools;
+beforeAll(async () => {
+  const choice = await locateFfmpeg();
+  if (!choice.available) throw new Error(`no ffmpeg: ${choice.tried.join('; ')}`);
+  tools = choice.tools;
+});
+
+describe('choosing ffmpeg', () => {
+  it('runs the packaged build (shipped inside the npm package, nothing else installed) with ffprobe beside it', async () => {
+    const choice = await packagedFfmpeg();
+    expect(choice).toMatchObject({ available: true, source: 'packaged', version: expect.any(String), package: expect.stringMatching(/@ffmpeg-installer\/ffmpeg/) });
+    // The packaged build is ffmpeg 4.1 (libavformat 58): RTSP's socket timeout is -stimeout there.
+    if (!choice.available) return;
+    expect(choice.libavformat).toBe(58);
+    expect(choice.tools.legacyRtspTimeout).toBe(true);
+    expect(choice.tools.ffprobe).toMatch(/@ffprobe-installer\/linux-x64\/ffprobe$/);
+  });
+
+  it('prefers the system ffmpeg on PATH, else the packaged one', async () => {
+    const choice = await locateFfmpeg();
+    const system = await checkFfmpeg(ffmpegTools('ffmpeg'));
+    const packaged = await packagedFfmpeg();
+    expect(choice).toEqual(system.available ? expect.objectContaining({ available: true, source: 'system', tools: expect.objectContaining({ ffmpeg: 'ffmpeg' }) }) : packaged);
+  });
+
+  it('uses a configured path as it is, and says what to do when it does not run', async () => {
+    const choice = await locateFfmpeg('/nonexistent/ffmpeg');
+    expect(choice).toMatchObject({ available: false, tried: ["configured '/nonexistent/ffmpeg': not found"], fix: expect.stringMatching(/ARGUS_FFMPEG_PATH is set/) });
+  });
+
+  it('passes the RTSP socket timeout under the name the ffmpeg in use knows', () => {
+    const options = { source: { kind: 'url' as const, url: 'rtsp://cam/stream', input: 'rtsp://127.0.0.1:8554/stream', protocols: 'tcp,rtsp,rtp,udp' }, fps: 1 };
+    expect(decodeArgs(options, { legacyRtspTimeout: true })).toEqual(expect.arrayContaining(['-stimeout', '10000000']));
+    expect(decodeArgs(options, { legacyRtspTimeout: true })).not.toContain('-timeout');
+    expect(decodeArgs(options)).toEqual(expect.arrayContaining(['-timeout', '10000000']));
+  });
+});
 
 describe('ffmpeg module', () => {
   it('finds ffmpeg and ffprobe, and says why when it cannot', async () => {
@@ -42,7 +80,7 @@ describe('ffmpeg module', () => {
 
   it('probes a video, refuses non-videos (415) and stills', async () => {
     const video = join(dir, 'clip.mp4');
-    execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=10', '-t', '2', '-pix_fmt', 'yuv420p', video]);
+    execFileSync(tools.ffmpeg, ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=10', '-t', '2', '-pix_fmt', 'yuv420p', video]);
     expect(await probeVideo(tools, video)).toMatchObject({ format: 'mov', width: 320, height: 240, fps: 10, durationS: 2, codec: 'h264' });
     const text = join(dir, 'notes.mp4');
     writeFileSync(text, 'this is not a video\n'.repeat(100));

@@ -12,6 +12,12 @@ import { errors } from '../errors.js';
 export interface FfmpegTools {
   ffmpeg: string;
   ffprobe: string;
+  /**
+   * ffmpeg before 5.0 (libavformat < 59): RTSP's socket timeout is `-stimeout`, and `-timeout`
+   * means "listen for a connection", which would turn a camera URL into a server. The packaged
+   * ffmpeg is 4.1, so this is set from the version `checkFfmpeg` finds.
+   */
+  legacyRtspTimeout?: boolean;
 }
 
 /** ffprobe sits beside ffmpeg (the Debian package ships both). */
@@ -46,16 +52,17 @@ function run(command: string, args: string[], timeoutMs: number): Promise<RunRes
   });
 }
 
-export type FfmpegStatus = { available: true; version: string } | { available: false; reason: string };
+export type FfmpegStatus = { available: true; version: string; libavformat?: number } | { available: false; reason: string };
 
-/** Runs `ffmpeg -version` and `ffprobe -version`: both must work for video. */
+/** Runs `ffmpeg -version` and `ffprobe -version`: both must work for video. `libavformat` is its major version. */
 export async function checkFfmpeg(tools: FfmpegTools): Promise<FfmpegStatus> {
   try {
     const ffmpeg = await run(tools.ffmpeg, ['-hide_banner', '-version'], 10_000);
     if (ffmpeg.code !== 0) return { available: false, reason: `${tools.ffmpeg} -version exited with ${ffmpeg.code}` };
     const probe = await run(tools.ffprobe, ['-hide_banner', '-version'], 10_000);
     if (probe.code !== 0) return { available: false, reason: `${tools.ffprobe} -version exited with ${probe.code}` };
-    return { available: true, version: /version (\S+)/.exec(ffmpeg.stdout)?.[1] ?? 'unknown' };
+    const libavformat = Number(/libavformat\s+(\d+)\./.exec(ffmpeg.stdout)?.[1]);
+    return { available: true, version: /version (\S+)/.exec(ffmpeg.stdout)?.[1] ?? 'unknown', ...(libavformat > 0 && { libavformat }) };
   } catch (error) {
     return { available: false, reason: (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : (error as Error).message };
   }
@@ -139,22 +146,22 @@ export interface DecodeOptions {
  */
 const NETWORK_FORMATS = [...UPLOAD_FORMATS, 'rtsp'].join(',');
 
-function inputArgs(options: DecodeOptions): string[] {
+function inputArgs(options: DecodeOptions, legacyRtspTimeout: boolean): string[] {
   const { source } = options;
   if (source.kind === 'file') return ['-protocol_whitelist', 'file', '-f', source.format, '-i', source.path];
   const args = ['-protocol_whitelist', source.protocols, '-format_whitelist', NETWORK_FORMATS];
   // Socket timeouts in microseconds, so a silent source fails (and reconnects) instead of hanging.
-  if (/^rtsps?:/i.test(source.input)) args.push('-rtsp_transport', 'tcp', '-timeout', '10000000');
+  if (/^rtsps?:/i.test(source.input)) args.push('-rtsp_transport', 'tcp', legacyRtspTimeout ? '-stimeout' : '-timeout', '10000000');
   else args.push('-rw_timeout', '10000000');
   if (options.live) args.push('-fflags', 'nobuffer', '-use_wallclock_as_timestamps', '1');
   return [...args, '-i', source.input];
 }
 
 /** The full ffmpeg command line for decoding (exported for tests and logs). */
-export function decodeArgs(options: DecodeOptions): string[] {
+export function decodeArgs(options: DecodeOptions, tools: Pick<FfmpegTools, 'legacyRtspTimeout'> = {}): string[] {
   return [
     '-hide_banner', '-nostdin', '-loglevel', 'error',
-    ...inputArgs(options),
+    ...inputArgs(options, tools.legacyRtspTimeout ?? false),
     ...(options.maxDurationS ? ['-t', String(options.maxDurationS)] : []),
     '-an', '-sn', '-dn',
     '-vf', `fps=${options.fps}`,
@@ -250,7 +257,7 @@ export class FrameDecoder {
   readonly exited: Promise<DecoderExit>;
 
   constructor(tools: FfmpegTools, readonly options: DecodeOptions) {
-    this.child = spawn(tools.ffmpeg, decodeArgs(options), { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(tools.ffmpeg, decodeArgs(options, tools), { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stderr.on('data', (chunk: Buffer) => (this.stderr = (this.stderr + chunk.toString()).slice(-4096)));
     this.exited = new Promise((resolve) => {
       this.child.on('error', (error) => {

@@ -6,7 +6,7 @@ import { errors } from '../errors.js';
 import { UrlFetcher } from '../service/fetch-url.js';
 import { VideoSources } from '../service/video-sources.js';
 import { compileCamera } from './config.js';
-import { ffmpegTools } from './ffmpeg.js';
+import { locateFfmpeg } from './ffmpeg-locate.js';
 import { StreamSupervisor, type StreamView } from './streams.js';
 
 async function closedPort(): Promise<number> {
@@ -22,9 +22,11 @@ const loopbackSources = new VideoSources(new UrlFetcher({ allowlist: ['127.0.0.1
 
 describe('StreamSupervisor', () => {
   it('reconnects a failing source with exponential backoff, capped, and stops it on demand', async () => {
+    const ffmpeg = await locateFfmpeg();
+    if (!ffmpeg.available) throw new Error(`no ffmpeg: ${ffmpeg.tried.join('; ')}`);
     const supervisor = new StreamSupervisor(
       {
-        tools: ffmpegTools('ffmpeg'),
+        tools: () => ffmpeg.tools,
         log: pino({ level: 'silent' }),
         openSource: (url) => loopbackSources.open(url),
         // No frame ever arrives from a closed port, so detection is never reached; it fails loudly if it is.
@@ -57,7 +59,7 @@ describe('StreamSupervisor', () => {
     let opened = 0;
     const supervisor = new StreamSupervisor(
       {
-        tools: ffmpegTools('ffmpeg'),
+        tools: () => ({ ffmpeg: 'ffmpeg', ffprobe: 'ffprobe' }),
         log: pino({ level: 'silent' }),
         openSource: async () => {
           opened++;

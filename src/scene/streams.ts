@@ -50,7 +50,8 @@ export interface OpenedSource {
 }
 
 export interface StreamDeps {
-  tools: FfmpegTools;
+  /** The ffmpeg to run, asked at each (re)connection: it is chosen asynchronously at start. */
+  tools: () => FfmpegTools;
   log: Logger;
   /**
    * Opens the source for one connection attempt, checked under the URL rules each time (a host
@@ -202,7 +203,7 @@ export class LiveStream {
 
   /** Runs one ffmpeg on an opened source until it stops; returns why it stopped (the relay's reason first: ffmpeg's is vaguer). */
   private async decode(source: OpenedSource, onRunning: () => void): Promise<string> {
-    const decoder = new FrameDecoder(this.deps.tools, { source: { kind: 'url', url: this.url, input: source.input, protocols: source.protocols }, fps: this.fps, live: true });
+    const decoder = new FrameDecoder(this.deps.tools(), { source: { kind: 'url', url: this.url, input: source.input, protocols: source.protocols }, fps: this.fps, live: true });
     this.decoder = decoder;
     try {
       for await (const frame of decoder.frames()) {

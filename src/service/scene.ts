@@ -10,7 +10,8 @@ import { Channels, type Listener } from '../scene/channels.js';
 import { motionRuleNames, type CompiledCamera } from '../scene/config.js';
 import { describeFrame } from '../scene/describe.js';
 import type { DronePipeline } from '../scene/drone-pipeline.js';
-import { checkFfmpeg, ffmpegTools, probeVideo, type FfmpegStatus, type FfmpegTools, type VideoSource } from '../scene/ffmpeg.js';
+import { probeVideo, type FfmpegTools, type VideoSource } from '../scene/ffmpeg.js';
+import { describeFfmpeg, ffmpegReport, locateFfmpeg, type FfmpegChoice, type FfmpegReport } from '../scene/ffmpeg-locate.js';
 import { loadPipelineFile } from '../scene/pipeline-file.js';
 import { evaluateFrame, locate, priorityOf, riskOf, type Detected } from '../scene/rules.js';
 import { StreamSupervisor, type LiveStream } from '../scene/streams.js';
@@ -78,9 +79,8 @@ export class SceneService {
   readonly channels = new Channels();
   /** The drone service's pipeline_config.json settings, from the pipeline file (empty without them). */
   readonly drone: DronePipeline;
-  private readonly tools: FfmpegTools;
-  private ffmpeg?: FfmpegStatus;
-  private readonly ffmpegCheck: Promise<FfmpegStatus>;
+  private ffmpeg?: FfmpegChoice;
+  private readonly ffmpegChoice: Promise<FfmpegChoice>;
   private readonly videosDir: string;
   /** Video and stream URLs under the URL rules, read by ffmpeg through relays. */
   private readonly sources: VideoSources;
@@ -97,17 +97,17 @@ export class SceneService {
     }
     // Distributed: every node reads the same cameras from PostgreSQL; embedded: the local SQLite.
     this.cameras = new CameraRegistry(pg ? new PostgresCameraStore(pg) : new SqliteCameraStore(db), file);
-    this.tools = ffmpegTools(config.ffmpegPath);
     this.videosDir = join(config.dataDir, 'videos');
     this.sources = new VideoSources(sourceFetcherFor(config), config.urlConnectTimeoutMs);
-    this.ffmpegCheck = checkFfmpeg(this.tools).then((status) => {
-      this.ffmpeg = status;
-      if (!status.available) log.warn(this.notices()[0]);
-      return status;
+    this.ffmpegChoice = locateFfmpeg(config.ffmpegPath).then((choice) => {
+      this.ffmpeg = choice;
+      if (choice.available) log.info({ ffmpeg: choice.tools.ffmpeg, source: choice.source, version: choice.version }, `video: ${describeFfmpeg(choice)}`);
+      else log.warn(this.notices()[0]);
+      return choice;
     });
     this.streams = new StreamSupervisor(
       {
-        tools: this.tools,
+        tools: () => this.tools(),
         log,
         openSource: (url) => this.sources.open(url),
         detect: (camera, frame) => this.detectFrame(camera, frame, (request) => deps.service.run(request)),
@@ -116,10 +116,21 @@ export class SceneService {
     );
   }
 
+  /** The ffmpeg in use; only called after `requireFfmpeg` has resolved. */
+  private tools(): FfmpegTools {
+    if (!this.ffmpeg?.available) throw errors.ffmpegMissing(this.deps.config.ffmpegPath ?? 'ffmpeg', 'not checked yet');
+    return this.ffmpeg.tools;
+  }
+
+  /** Which ffmpeg video and streams use (for /healthz); undefined until the check at start has finished. */
+  ffmpegReport(): FfmpegReport | undefined {
+    return this.ffmpeg && ffmpegReport(this.ffmpeg);
+  }
+
   /** What /healthz should say about scene analysis: ffmpeg missing means no video and no streams. */
   notices(): string[] {
     if (!this.ffmpeg || this.ffmpeg.available) return [];
-    return [`Video analysis and live streams are off: ffmpeg could not be run as '${this.tools.ffmpeg}' (${this.ffmpeg.reason}). Install it (Debian/Ubuntu: apt-get install ffmpeg) or set ARGUS_FFMPEG_PATH.`];
+    return [`Video analysis and live streams are off: ${describeFfmpeg(this.ffmpeg)}. ${this.ffmpeg.fix}`];
   }
 
   /**
@@ -130,10 +141,11 @@ export class SceneService {
     return { yolo: this.deps.service.canAnswer('detect', this.drone.detector), blip: false };
   }
 
-  /** Throws a 503 that says how to install ffmpeg when it is missing. */
-  async requireFfmpeg(): Promise<void> {
-    const status = await this.ffmpegCheck;
-    if (!status.available) throw errors.ffmpegMissing(this.tools.ffmpeg, status.reason);
+  /** Throws a 503 that says how to get ffmpeg when none works. */
+  async requireFfmpeg(): Promise<FfmpegTools> {
+    const choice = await this.ffmpegChoice;
+    if (!choice.available) throw errors.ffmpegMissing(describeFfmpeg(choice), choice.fix);
+    return choice.tools;
   }
 
   /** The camera a request names: by id (404 when unknown) or inline (validated, not stored). */
@@ -197,13 +209,13 @@ export class SceneService {
       let final = false;
       let relay: RelayedSource | undefined;
       try {
-        await this.requireFfmpeg();
+        const tools = await this.requireFfmpeg();
         const camera = await this.resolveCamera(params);
         let source: VideoSource;
         let info;
         if (path) {
           if (!existsSync(path)) throw errors.invalidVideo(`the uploaded file is no longer in ${this.videosDir}.`);
-          info = await probeVideo(this.tools, path);
+          info = await probeVideo(tools, path);
           source = { kind: 'file', path, format: info.format };
         } else if (URL_SOURCE.test(call.text ?? '')) {
           // Checked again now (the job may run long after it was accepted), and at each request ffmpeg makes.
@@ -214,7 +226,7 @@ export class SceneService {
           throw errors.badRequest('The video source must be an rtsp://, rtsps://, http:// or https:// URL, or an uploaded file.');
         }
         const result = await analyzeVideo({
-          tools: this.tools,
+          tools,
           camera,
           source,
           info,
@@ -246,7 +258,7 @@ export class SceneService {
    * submits it as a job. Returns the job and the channel its frames are published on.
    */
   async submitVideo(request: VideoRequest, listener?: Listener): Promise<{ job: JobRecord; unsubscribe: () => void }> {
-    await this.requireFfmpeg();
+    const tools = await this.requireFfmpeg();
     if (!!request.upload === !!request.url) throw errors.badRequest('Send a video file (multipart field `video`) or a URL ({"url": "rtsp://…"}), one of the two.');
     await this.resolveCamera(request.params as CameraParams);
     let text: string;
@@ -267,7 +279,7 @@ export class SceneService {
     const channel = randomUUID();
     const unsubscribe = listener ? this.channels.subscribe(channel, listener) : () => undefined;
     try {
-      if (stored) await probeVideo(this.tools, stored);
+      if (stored) await probeVideo(tools, stored);
       const job = await this.deps.service.submit({ task: 'video-analyze', text, params: { ...request.params, ...(listener && { channel }) } });
       return { job, unsubscribe };
     } catch (error) {

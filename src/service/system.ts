@@ -5,6 +5,7 @@ import type { Dispatcher } from '../jobs/dispatcher.js';
 import type { JobQueue } from '../jobs/types.js';
 import type { Catalog } from '../models/catalog.js';
 import { classifyLicence } from '../models/licence.js';
+import type { FfmpegReport } from '../scene/ffmpeg-locate.js';
 import type { ModelRuntimeStatus } from '../workers/manager.js';
 
 export interface SystemDeps {
@@ -19,12 +20,18 @@ export interface SystemDeps {
 /** What is installed, loaded and running, and the operator's levers: load and evict. */
 export class SystemService {
   private readonly noticeSources: Array<() => string[]> = [];
+  private ffmpegSource: () => FfmpegReport | undefined = () => undefined;
 
   constructor(private readonly deps: SystemDeps) {}
 
   /** Adds a feature's notices (scene analysis: ffmpeg missing) to /healthz's `notices`. */
   addNotices(source: () => string[]): void {
     this.noticeSources.push(source);
+  }
+
+  /** Adds which ffmpeg video runs (scene analysis) to /healthz. */
+  setFfmpegReport(source: () => FfmpegReport | undefined): void {
+    this.ffmpegSource = source;
   }
 
   /**
@@ -94,6 +101,7 @@ export class SystemService {
       }),
       workers: status.workers.map((w) => ({ pid: w.pid, model: w.model, state: w.state, rss_mb: w.rss_mb, requests: w.requests, provider: w.provider })),
       jobs: await queue.counts(),
+      ffmpeg: this.ffmpegSource(),
     };
   }
 

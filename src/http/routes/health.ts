@@ -25,6 +25,15 @@ export const HealthResponse = Type.Object({
     provider: Type.Optional(Type.String()),
   })),
   jobs: Type.Object({ queued: Type.Integer(), running: Type.Integer(), succeeded: Type.Integer(), failed: Type.Integer() }),
+  ffmpeg: Type.Optional(Type.Object({
+    available: Type.Boolean({ description: 'Video analysis and live streams work.' }),
+    source: Type.Optional(Type.Union([Type.Literal('configured'), Type.Literal('system'), Type.Literal('packaged')], { description: 'ARGUS_FFMPEG_PATH, the system ffmpeg on PATH, or the one packaged with Argus (npm).' })),
+    path: Type.Optional(Type.String()),
+    version: Type.Optional(Type.String({ description: 'As `ffmpeg -version` says it.' })),
+    libavformat: Type.Optional(Type.Integer({ description: 'Major version: 58 is ffmpeg 4.x, 61 is 7.x.' })),
+    package: Type.Optional(Type.String({ description: 'The npm packages of the packaged build.' })),
+    problem: Type.Optional(Type.String({ description: 'Why no ffmpeg works, and what to do.' })),
+  }, { description: 'Which ffmpeg video and streams run; absent for the first moment after start, while it is checked.' })),
 });
 
 export type Health = Static<typeof HealthResponse>;
