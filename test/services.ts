@@ -63,7 +63,8 @@ export async function startRedis(options: { aof?: boolean; replicaOf?: number } 
     dir,
     async stop(signal = 'SIGTERM') {
       const child = server.process;
-      if (!child || child.exitCode !== null) return;
+      // A process ended by a signal has signalCode set and exitCode null.
+      if (!child || child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
       child.kill(signal);
       await exited;

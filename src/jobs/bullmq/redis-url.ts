@@ -77,9 +77,10 @@ function parseSentinel(url: string): RedisTarget {
     tls: flag('tls') ? {} : undefined,
     sentinelTLS: flag('sentinelTls') ? {} : undefined,
     enableTLSForSentinelMode: flag('tls'),
-    // Sentinel publishes +switch-master the moment it promotes a replica; ioredis then reconnects at
-    // once instead of waiting for its socket to the old master to fail.
-    failoverDetector: true,
+    // Not ioredis's failoverDetector: with it, a connection caught reconnecting at the moment of a
+    // failover never ends when closed (ioredis 5.11, seen under test), so a node could not stop.
+    // Without it, a dead master's sockets fail at once and ioredis asks the sentinels again; a
+    // demoted master still answering turns writes away with READONLY, which reconnects too.
   };
   const display = `${SENTINEL_SCHEME}//${hosts.join(',')}/${name}${dbText === undefined ? '' : `/${db}`}`;
   return { options, display, sentinel: true };

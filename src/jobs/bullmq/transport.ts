@@ -238,8 +238,17 @@ export class BullmqTransport {
       waiter.reject(errors.shuttingDown());
       this.waiters.delete(id);
     }
-    await Promise.all([...this.events.values()].map((p) => p.then((e) => e.close(), () => undefined)));
-    await Promise.all([...this.queues.values()].map((q) => q.close()));
+    // A connection caught between two reconnection attempts never ends when BullMQ closes it
+    // (ioredis 5.11 clears its retry timer and waits for an 'end' that never comes), so these
+    // closes are bounded; the disconnect below ends every connection either way.
+    const closing = Promise.all([
+      ...[...this.events.values()].map((p) => p.then((e) => e.close(), () => undefined)),
+      ...[...this.queues.values()].map((q) => q.close().catch(() => undefined)),
+    ]);
+    await Promise.race([closing, new Promise((r) => setTimeout(r, CLOSE_WAIT_MS).unref())]);
     this.connection.disconnect();
   }
 }
+
+/** Longest wait for BullMQ's queues and event listeners to close before their connections are cut. */
+const CLOSE_WAIT_MS = 2_000;
