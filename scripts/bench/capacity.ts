@@ -1,0 +1,101 @@
+/**
+ * Measures the capacity model's inputs on a real deployment and checks its predictions:
+ * 1 API node + 2 worker nodes (one single-thread yolov8n worker each) on Redis and PostgreSQL,
+ * bus.jpg per request.
+ *   1. calibration: two clients in a closed loop (one request per slot, so nothing queues): each
+ *      request's service time S (the worker's decode + preprocess + inference + postprocess) and
+ *      its delay outside the slot D (latency − S);
+ *   2. validation: Poisson arrivals at two rates (50 % and 80 % of the slots' capacity by the
+ *      calibration), measured p99 against the model's p99 for the same rate;
+ *   3. predictions for 10 and 100 worker nodes from the same profile.
+ * Writes docs/capacity.json (profile, validation, predictions) and prints a Markdown report.
+ *
+ *   npx tsx scripts/bench/capacity.ts [--calibrate-s 40] [--validate-s 90]
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { clearPrefix, createTestDatabase, redisForTests, testPrefix } from '../../test/services.js';
+import { rateForUtilization, simulate, type Prediction, type ServiceProfile } from '../capacity-model.js';
+import { closedLoop, openLoop, poissonArrivals, type Sent, type Target } from './arrivals.js';
+import { startWorker } from './distributed.js';
+import { multipartBody } from './multipart.js';
+import { startServer } from './server.js';
+import { percentile } from './stats.js';
+
+const MODEL = 'yolov8n';
+const NODES = 2;
+const SLOTS = 1;
+
+const { values } = parseArgs({ options: { 'calibrate-s': { type: 'string', default: '40' }, 'validate-s': { type: 'string', default: '90' } } });
+const repoRoot = resolve(import.meta.dirname, '../..');
+const modelsDir = resolve(process.env.ARGUS_MODELS_DIR ?? join(repoRoot, '../shared/models'));
+
+const computeMs = (t: Record<string, number>) => t.decode_ms + t.preprocess_ms + t.inference_ms + t.postprocess_ms;
+const ok = (xs: Sent[]) => xs.filter((s) => s.status === 200 && s.timings);
+const p = (xs: number[], q: number) => percentile([...xs].sort((a, b) => a - b), q);
+const f = (x: number) => x.toFixed(1);
+
+async function main(): Promise<void> {
+  const redis = await redisForTests();
+  const database = await createTestDatabase();
+  const prefix = testPrefix();
+  const shared = { ARGUS_QUEUE_URL: redis.url, ARGUS_DB_URL: database.url, ARGUS_QUEUE_PREFIX: prefix };
+  const stops: Array<() => Promise<void>> = [];
+  try {
+    const workerEnv = { ...shared, ARGUS_MODELS: JSON.stringify({ [MODEL]: { instances: SLOTS, threads: 1 } }), ARGUS_PRELOAD: MODEL };
+    for (let i = 0; i < NODES; i++) stops.push(await startWorker({ repoRoot, modelsDir }, workerEnv));
+    const api = await startServer({ repoRoot, modelsDir, env: shared });
+    stops.push(() => api.stop());
+    const form = multipartBody([{ name: 'image', filename: 'bus.jpg', contentType: 'image/jpeg', data: readFileSync(join(modelsDir, '../images/bus.jpg')) }, { name: 'model', value: MODEL }]);
+    const target: Target = { url: `${api.url}/v1/detect`, body: form.body, contentType: form.contentType };
+
+    console.error('warming up');
+    await closedLoop(target, NODES * SLOTS * 2, 10);
+
+    console.error(`calibrating: ${NODES * SLOTS} clients, closed loop, ${values['calibrate-s']} s`);
+    const calibration = ok(await closedLoop(target, NODES * SLOTS, Number(values['calibrate-s'])));
+    const profile: ServiceProfile = {
+      serviceMs: calibration.map((s) => computeMs(s.timings!)),
+      delayMs: calibration.map((s) => Math.max(0, s.latencyMs - computeMs(s.timings!))),
+      slots: SLOTS,
+      note: `${MODEL} on bus.jpg, ${NODES} worker nodes × ${SLOTS} single-thread worker, 1 API node, all on one 2-core machine`,
+    };
+    const meanS = profile.serviceMs.reduce((a, b) => a + b, 0) / profile.serviceMs.length;
+    console.error(`service time S: mean ${f(meanS)} ms, p99 ${f(p(profile.serviceMs, 99))} ms; delay D: p50 ${f(p(profile.delayMs, 50))} ms, p99 ${f(p(profile.delayMs, 99))} ms (${calibration.length} requests)`);
+
+    const validation: Array<{ utilization: number; rate: number; requests: number; errors: number; measured: { throughput: number; p50: number; p99: number }; predicted: Prediction; p99Error: number }> = [];
+    for (const utilization of [0.5, 0.8]) {
+      const rate = rateForUtilization(profile, NODES, utilization);
+      console.error(`validating at ${f(rate)} req/s (${utilization * 100} %), ${values['validate-s']} s`);
+      const arrivals = poissonArrivals(rate, Number(values['validate-s']), Math.round(utilization * 100));
+      const sent = await openLoop(target, arrivals);
+      const good = ok(sent);
+      const latencies = good.map((s) => s.latencyMs);
+      const span = (Math.max(...sent.map((s) => s.at + s.latencyMs)) - sent[0].at) / 1000;
+      const predicted = simulate({ profile, nodes: NODES, rate });
+      const measured = { throughput: good.length / span, p50: p(latencies, 50), p99: p(latencies, 99) };
+      validation.push({ utilization, rate, requests: sent.length, errors: sent.length - good.length, measured, predicted, p99Error: (predicted.latencyMs.p99 - measured.p99) / measured.p99 });
+      console.error(`  measured p99 ${f(measured.p99)} ms, predicted ${f(predicted.latencyMs.p99)} ms`);
+    }
+
+    const predictions = [10, 100].flatMap((nodes) => [0.5, 0.7, 0.9].map((u) => simulate({ profile, nodes, rate: rateForUtilization(profile, nodes, u), requests: 400_000 })));
+    writeFileSync(join(repoRoot, 'docs/capacity.json'), `${JSON.stringify({ measuredAt: new Date().toISOString(), profile, validation, predictions }, null, 1)}\n`);
+
+    console.log('| utilization | rate req/s | requests | measured throughput | measured p50 ms | measured p99 ms | predicted p99 ms | p99 error |');
+    console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    for (const v of validation) {
+      console.log(`| ${v.utilization * 100} % | ${f(v.rate)} | ${v.requests} (${v.errors} errors) | ${f(v.measured.throughput)} | ${f(v.measured.p50)} | ${f(v.measured.p99)} | ${f(v.predicted.latencyMs.p99)} | ${(v.p99Error * 100).toFixed(1)} % |`);
+    }
+    console.log('\n| worker nodes | utilization | rate req/s | throughput req/s | p50 ms | p99 ms | mean wait ms |');
+    console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    for (const q of predictions) console.log(`| ${q.nodes} | ${(q.utilization * 100).toFixed(0)} % | ${f(q.rate)} | ${f(q.throughput)} | ${f(q.latencyMs.p50)} | ${f(q.latencyMs.p99)} | ${f(q.waitMs)} |`);
+  } finally {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    await database.drop();
+    await clearPrefix(redis.url, prefix);
+    await redis.stop();
+  }
+}
+
+await main();
