@@ -28,7 +28,7 @@ const MODELS: Record<string, new (data: never) => Validator> = {
   'monitoring.coreos.com/v1/ServiceMonitor': ServiceMonitor,
 };
 
-function documents(): Array<{ file: string; doc: { apiVersion: string; kind: string; metadata: { name: string } } }> {
+function documents(): Array<{ file: string; doc: { apiVersion: string; kind: string; metadata: { name: string }; spec?: Record<string, unknown> } }> {
   return readdirSync(DIR).filter((f) => f.endsWith('.yaml')).flatMap((file) =>
     parseAllDocuments(readFileSync(join(DIR, file), 'utf8')).map((d) => ({ file, doc: d.toJSON() })));
 }
