@@ -169,6 +169,11 @@ export class QueueConnection extends EventEmitter<{ change: [QueueConnectionStat
     });
   }
 
+  /** From now on a drop is the node stopping, not an outage: nothing is logged. */
+  markClosing(): void {
+    this.closing = true;
+  }
+
   /** Closes every connection this object opened. */
   disconnect(): void {
     this.closing = true;

@@ -232,6 +232,7 @@ export class BullmqTransport {
   /** Stops consuming: active jobs finish first (BullMQ waits for them); waiters fail with 503. */
   async close(): Promise<void> {
     this.closed = true;
+    this.connection.markClosing();
     await this.stopConsuming();
     for (const [id, waiter] of this.waiters) {
       clearTimeout(waiter.timer);
