@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'web/dist/', 'scratch/', 'coverage/'] },
+  { ignores: ['dist/', 'node_modules/', 'web/dist/', 'scratch/', 'coverage/', 'vendor/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -15,7 +15,7 @@
  *
  * Environment: BENCH_DURATION_S (seconds per HTTP phase and per raw throughput run, default 15),
  * BENCH_RAW_RUNS (timed sequential runs, default 100), ARGUS_MODELS_DIR (default ../shared/models),
- * BENCH_ONLY (comma-separated sections to run: serving, distributed, detect, embeddings, ocr; default
+ * BENCH_ONLY (comma-separated sections to run: serving, distributed, detect, embeddings, ocr, deepstack; default
  * serving and distributed), and for `serving`: BENCH_MODELS, BENCH_CONNECTIONS, BENCH_SKIP,
  * BENCH_RAW_DURATION_S (see servingBench below). `serving` and `distributed` default to 8 s phases.
  */
@@ -39,6 +39,7 @@ import { runEmbeddingsBench, TARGET_RATIO } from './bench/embed.js';
 import { embedMarkdown, embedTargets, embedText } from './bench/embed-report.js';
 import { ocrMarkdown, ocrText, runOcrBench } from './bench/ocr.js';
 import { distributedMarkdown, distributedText, runDistributedBench } from './bench/distributed.js';
+import { deepstackMarkdown, runDeepStackBench } from './bench/deepstack.js';
 import { runServingBench, SERVING_MODELS } from './bench/serving.js';
 import { servingMarkdown, servingTargets, servingText, throughputSvg } from './bench/serving-report.js';
 import { writeFileSync } from 'node:fs';
@@ -280,13 +281,23 @@ async function distributedBench(): Promise<void> {
   progress('wrote bench-results/distributed.json and docs/benchmarks.md');
 }
 
+/** Frigate's DeepStack detector: 320×320 frames on /v1/vision/detection and /custom/{model} (scripts/bench/deepstack.ts). */
+async function deepstackBench(): Promise<void> {
+  const settings = readSettings();
+  const machine = machineFacts(REPO_ROOT);
+  const result = await runDeepStackBench({ repoRoot: REPO_ROOT, modelsDir: settings.modelsDir, durationS: positiveNumber('BENCH_DURATION_S', 8), progress });
+  writeJson(join(REPO_ROOT, 'bench-results/deepstack.json'), result);
+  writeMarkdownSection(join(REPO_ROOT, 'docs/benchmarks.md'), 'deepstack', deepstackMarkdown(result), machine);
+  progress('wrote bench-results/deepstack.json and docs/benchmarks.md');
+}
+
 /**
  * Sections in the order they run. BENCH_ONLY (comma-separated names) picks some; without it the
  * default run is `serving` and `distributed` (about 12 minutes on 2 cores). `detect`, `embeddings`
  * and `ocr` are the earlier, deeper single-model sections (per-stage CPU, /healthz under load,
  * alternating peer rounds, the OCR library comparison); they run only when named.
  */
-const SECTIONS: Record<string, () => Promise<void>> = { serving: servingBench, distributed: distributedBench, detect: detectBench, embeddings: embeddingsBench, ocr: ocrBench };
+const SECTIONS: Record<string, () => Promise<void>> = { serving: servingBench, distributed: distributedBench, detect: detectBench, embeddings: embeddingsBench, ocr: ocrBench, deepstack: deepstackBench };
 const DEFAULT_SECTIONS = ['serving', 'distributed'];
 
 async function main(): Promise<void> {

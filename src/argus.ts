@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
 import type { Config } from './config/load.js';
 import { buildHttpApp } from './http/app.js';
@@ -84,9 +85,10 @@ export async function createArgus(config: Config, options: CreateArgusOptions = 
   const unlock = mode === 'server' ? lockDataDir(config.dataDir) : () => undefined;
   let db: SqliteDatabase | undefined;
   let backends: Backends | undefined;
+  let limitsRedis: Redis | undefined;
   try {
     db = openDatabase(mode === 'server' ? join(config.dataDir, 'argus.db') : ':memory:');
-    const catalog = new Catalog({ modelsDir: config.modelsDir, preferred: config.defaultModels });
+    const catalog = new Catalog({ modelsDir: config.modelsDir, modelRoots: config.modelRoots, preferred: config.defaultModels });
     for (const problem of catalog.problems) log.error(problem);
     // A pinned model that does not exist is a configuration error: say so now, not at first use.
     for (const alias of config.preload) catalog.require(alias);
@@ -114,7 +116,7 @@ export async function createArgus(config: Config, options: CreateArgusOptions = 
       else metrics.observeUnload(event.alias, event.reason);
     });
     const service = new InferenceService({ config, catalog, dispatcher, queue, blobs, log, urls: urlFetcherFor(config) });
-    const { scene, search } = registerFeatures({ service, config, log, db, pg: backends.pool });
+    const { scene, search, gallery } = registerFeatures({ service, config, log, db, pg: backends.pool });
     const files = registerFiles({ service, config, log, db, pg: backends.pool, catalog, search });
     const transport = backends.transport;
     const system = new SystemService({ config, catalog, dispatcher, queue, version: VERSION, startedAt, queueConnection: transport && (() => transport.connection.status()) });
@@ -139,8 +141,12 @@ export async function createArgus(config: Config, options: CreateArgusOptions = 
         onVerdict: (listener) => remote.events.on('verdict', listener),
       });
     }
-    const keys = new KeyRing({ configured: config.apiKeys, file: new KeyFile(keysFilePath(config)) });
-    const http = await buildHttpApp({ config, log, service, system, search, scene, history, files, stats: new StatsCollector(), version: VERSION, queues, keys, metrics });
+    const keys = new KeyRing({ configured: config.apiKeys, file: new KeyFile(keysFilePath(config)), log });
+    // Rate limits are counted in Redis when API nodes share one: on a connection of their own that
+    // fails fast (the queue's waits for Redis to come back, which would hold every request).
+    limitsRedis = transport?.redis.duplicate({ maxRetriesPerRequest: 1, enableOfflineQueue: false });
+    limitsRedis?.on('error', (error) => log.debug({ err: error }, 'rate-limit redis connection error'));
+    const http = await buildHttpApp({ config, log, service, system, search, scene, history, files, gallery, stats: new StatsCollector(), version: VERSION, queues, keys, metrics, limitsRedis });
 
     backends.start(service.runJob);
 
@@ -162,6 +168,7 @@ export async function createArgus(config: Config, options: CreateArgusOptions = 
       close() {
         closing ??= (async () => {
           await http.close();
+          limitsRedis?.disconnect();
           await running.close(5_000);
           await history.idle();
           thumbnailer.close();
@@ -172,6 +179,7 @@ export async function createArgus(config: Config, options: CreateArgusOptions = 
       },
     };
   } catch (error) {
+    limitsRedis?.disconnect();
     await backends?.close(0).catch(() => undefined);
     db?.close();
     unlock();

@@ -75,6 +75,9 @@ export const errors = {
   payloadTooLarge: declare('payload_too_large', 413, (limitBytes: number) => ({
     message: `The upload is larger than the limit of ${limitBytes} bytes.`,
   })),
+  imageOverLimit: declare('payload_too_large', 413, (bytes: number, limitBytes: number) => ({
+    message: `The image is ${bytes} bytes, larger than the upload limit of ${limitBytes} bytes (ARGUS_MAX_UPLOAD_BYTES), however it is sent (file, base64 or URL).`,
+  })),
   imageTooLarge: declare('image_too_large', 413, (width: number, height: number, maxPixels: number) => ({
     message: `The image is ${width}×${height} (${(width * height / 1e6).toFixed(1)} MP), over the limit of ${(maxPixels / 1e6).toFixed(1)} MP.`,
     details: { width, height, max_pixels: maxPixels },
@@ -200,22 +203,39 @@ export const errors = {
     details: { width, height, min_side: minSide },
   })),
   noFace: declare('no_face', 422, (which: string) => ({ message: `No face was found in ${which}; send a photo where a face is visible, or lower conf.` })),
+  // The face gallery (service/face-gallery.ts) and the DeepStack surface's scene route.
+  personNotFound: declare('person_not_found', 404, (name: string) => ({
+    message: `Nobody named '${name}' is in the face gallery (GET /v1/faces/gallery lists who is).`,
+  })),
+  galleryFaceNotFound: declare('gallery_face_not_found', 404, (id: string) => ({ message: `No gallery face with id '${id}'.` })),
+  invalidPersonName: declare('invalid_person_name', 400, (why: string) => ({
+    message: `Invalid name for the face gallery: ${why} Use 1–100 characters, no control characters.`,
+  })),
+  noFaceToRegister: declare('no_face', 422, (count: number) => ({
+    message: count === 1
+      ? 'No face was found in the image, so nobody was registered; send a photo where the face is visible.'
+      : `No face was found in any of the ${count} images, so nobody was registered; send photos where the face is visible.`,
+  })),
+  sceneNotInstalled: declare('model_unavailable', 503, () => ({
+    message: 'Scene recognition is not available: no scene-classification model (such as Places365) is installed in this Argus.',
+    retryable: false,
+  })),
   // Dashboard: the result history.
   historyNotFound: declare('history_not_found', 404, (id: string, what = 'entry') => ({
     message: `No history ${what} '${id}' (the history keeps the last ARGUS_HISTORY_SIZE results; older ones are gone).`,
   })),
-  // Images by URL (service/fetch-url.ts): each refusal says why, so a client can fix its request.
+  // Images, videos and streams by URL (service/fetch-url.ts): each refusal says why, so a client can fix its request.
   urlNotAllowed: declare('url_not_allowed', 400, (reason: string) => ({
-    message: `The image URL is not allowed: ${reason}`,
+    message: `The URL is not allowed: ${reason}`,
   })),
   urlUnreachable: declare('url_unreachable', 502, (host: string, reason: string) => ({
-    message: `The image URL's server ${host} could not be reached (${reason}).`,
+    message: `The URL's server ${host} could not be reached (${reason}).`,
   })),
   urlFetchFailed: declare('url_fetch_failed', 422, (url: string, reason: string) => ({
-    message: `Fetching the image URL ${url} failed: ${reason}`,
+    message: `Fetching the URL ${url} failed: ${reason}`,
   })),
   urlTimeout: declare('url_timeout', 504, (url: string, stage: string, ms: number) => ({
-    message: `Fetching the image URL ${url} timed out: ${stage} took longer than ${ms} ms.`,
+    message: `Fetching the URL ${url} timed out: ${stage} took longer than ${ms} ms.`,
   })),
   urlTooLarge: declare('payload_too_large', 413, (url: string, limitBytes: number) => ({
     message: `The image at ${url} is larger than the upload limit of ${limitBytes} bytes (ARGUS_MAX_UPLOAD_BYTES).`,
@@ -225,23 +245,32 @@ export const errors = {
   })),
   // Files and recognition (the car recognizer's API).
   fileNotFound: declare('file_not_found', 404, (id: number | string) => ({ message: `No stored image with image_id ${id}.` })),
-  fileTypeNotAllowed: declare('unsupported_media_type', 415, (what: string) => ({
-    message: `${what} Stored images must be JPG, JPEG or PNG (checked by their content, not by their name).`,
+  // Upload refusals are 400s, as the original's were (bad name, type, size or content).
+  fileNameMissing: declare('file_name_missing', 400, () => ({ message: 'The file has no name.' })),
+  fileTypeNotAllowed: declare('file_type_not_allowed', 400, (extension: string) => ({
+    message: `File type not allowed${extension ? ` (${extension})` : ' (no extension)'}: allowed are jpg, jpeg and png.`,
   })),
+  fileTooLarge: declare('file_too_large', 400, (why: string) => ({ message: `File too large: ${why}` })),
+  fileNotAnImage: declare('file_not_an_image', 400, (why: string) => ({ message: `The file is damaged or not an image: ${why}` })),
   noValidFiles: declare('no_valid_files', 400, (problems: Array<{ filename: string; message: string }>) => ({
-    message: `No file of the batch was stored: ${problems.map((p) => `${p.filename}: ${p.message}`).join('; ')}`,
+    message: problems.map((p) => `${p.filename}: ${p.message}`).join('; '),
     details: problems,
   })),
-  noImageRecognized: declare('no_image_recognized', 400, (problems: Array<{ image_id: number; code: string; message: string }>) => ({
-    message: `No image of the batch was recognized: ${problems.map((p) => `${p.image_id}: ${p.message}`).join('; ')}`,
+  noImageRecognized: declare('no_image_recognized', 400, (problems: Array<{ id: number; code: string; message: string }>) => ({
+    message: problems.length === 0
+      ? 'No image was recognized: the list of image ids is empty.'
+      : `No image was recognized: ${problems.map((p) => `${p.id}: ${p.message}`).join('; ')}`,
     details: problems,
   })),
   nothingToExport: declare('nothing_to_export', 404, () => ({
-    message: 'No processed images to export yet: run POST /inference/{image_id} first (or add ?include_unprocessed=true).',
+    message: 'No processed files to export yet: run POST /inference/{image_id} first (or add ?include_unprocessed=true).',
   })),
   upstreamLoading: declare('upstream_loading', 503, (alias: string, url: string, retryAfterS: number) => ({
     message: `Model '${alias}': ${url} is still loading the model; retry after about ${retryAfterS} s.`,
     retryAfterS,
+  })),
+  redocMissing: declare('redoc_missing', 503, (dir: string) => ({
+    message: `ReDoc is not vendored (${dir} has no redoc.standalone.js): run \`node scripts/vendor-redoc.mjs 2.5.4\`. /docs works without it.`,
   })),
   dashboardNotBuilt: declare('dashboard_not_built', 503, (dir: string) => ({
     message: `The dashboard is not built (${dir} has no index.html): run \`npm run build\` (or \`npm run build:web\`). The API works without it.`,
@@ -263,6 +292,9 @@ export const errors = {
   })),
   insecureBind: declare('insecure_bind', 400, (host: string) => ({
     message: `Refusing to serve on ${host} without API keys: create one with \`argus keys create --scope admin\` (or set ARGUS_API_KEYS), or pass --insecure (ARGUS_INSECURE=true) to serve without authentication.`,
+  })),
+  lastAdminKey: declare('last_admin_key', 409, (id: string) => ({
+    message: `Key ${id} is the last admin key: revoking it would leave no key that can manage keys, and keys once on stay on (a server never falls back to open). Create another admin key first (POST /v1/keys {"scope": "admin"}), then revoke this one.`,
   })),
   requestTimeout: declare('request_timeout', 408, (ms: number) => ({
     message: `The request body did not arrive within ${ms} ms (ARGUS_BODY_TIMEOUT_MS); send it faster or in one go.`,

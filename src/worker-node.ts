@@ -48,7 +48,7 @@ export async function startWorkerNode(config: Config, options: { log?: Logger } 
   if (!config.queueUrl || !config.dbUrl) throw new Error('argus worker needs --queue redis://… and --db postgres://… (ARGUS_QUEUE_URL, ARGUS_DB_URL)');
   const log = options.log ?? createLogger(config);
   const id = `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
-  const catalog = new Catalog({ modelsDir: config.modelsDir });
+  const catalog = new Catalog({ modelsDir: config.modelsDir, modelRoots: config.modelRoots });
   for (const problem of catalog.problems) log.error(problem);
   const models = servedModels(config, catalog);
   if (!models.length) throw new Error(`no model is installed in ${config.modelsDir}, so this worker would serve nothing`);

@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, image, json, postJson, startServer, type TestServer } from './helpers.js';
+import { eventually, image, json, MODEL_ROOTS, postJson, startServer, type TestServer } from './helpers.js';
 import { dataUrl, modelsDirWithTinyVlm, readEvents } from './tiny-vlm.js';
 
 /**
@@ -24,7 +24,7 @@ const chat = (body: unknown) => postJson(`${server.url}/v1/chat/completions`, bo
 
 beforeAll(async () => {
   modelsDir = modelsDirWithTinyVlm();
-  server = await startServer({ modelsDir });
+  server = await startServer({ modelsDir, modelRoots: MODEL_ROOTS });
 });
 
 afterAll(async () => {

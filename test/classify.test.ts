@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, image, json, postImage, postJson, startServer, type TestServer } from './helpers.js';
+import { eventually, image, json, MODEL_ROOTS, postImage, postJson, startServer, type TestServer } from './helpers.js';
 import { FIXTURES, recognitionModelsDir, softmax, solidPng, type RecognitionModels } from './recognition-models.js';
 
 interface Prediction {
@@ -18,7 +18,7 @@ let server: TestServer;
 
 beforeAll(async () => {
   models = recognitionModelsDir();
-  server = await startServer({ modelsDir: models.dir });
+  server = await startServer({ modelsDir: models.dir, modelRoots: MODEL_ROOTS });
 });
 
 afterAll(async () => {

@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { image, IMAGES_DIR, REPO_ROOT, startServer, tempDir, type TestServer } from './helpers.js';
 
@@ -236,7 +237,7 @@ describe('dashboard in Chromium', () => {
       await page.locator('.result .annotated img').evaluate((img: HTMLImageElement) => img.decode());
       await expectNoOverflow(page);
       await screenshot(page, 'playground-phone');
-      for (const [path, name] of [['/history', 'history'], ['/system', 'system'], ['/reports', 'reports']] as const) {
+      for (const [path, name] of [['/history', 'history'], ['/people', 'people'], ['/system', 'system'], ['/reports', 'reports']] as const) {
         await page.goto(`${server.url}${path}`);
         await page.locator('h1').waitFor();
         if (path === '/history') await page.locator('.history-card').first().waitFor();
@@ -262,6 +263,38 @@ describe('dashboard in Chromium', () => {
     } finally {
       await phone.close();
     }
+  });
+
+  it('People: adds a person from photos, shows their faces, removes a face and then the person', async () => {
+    const dir = tempDir('argus-people-');
+    const photo = join(dir, 'zidane.jpg');
+    writeFileSync(photo, image('zidane.jpg'));
+    const blank = join(dir, 'blank.png');
+    writeFileSync(blank, await sharp({ create: { width: 200, height: 160, channels: 3, background: '#888' } }).png().toBuffer());
+    const { page, problems } = await openPage(desktop, '/people');
+    await page.getByRole('heading', { name: 'People' }).waitFor();
+    await page.getByText('Nobody is registered yet.').waitFor();
+    await page.getByLabel('Name').fill('Zinedine');
+    await page.locator('#person-photos').setInputFiles([photo, blank]);
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    await page.getByText(/Zinedine: added with 1 face\(s\)\. Skipped blank\.png: no face found/).waitFor({ timeout: 60_000 });
+    const card = page.locator('[data-person="Zinedine"]');
+    await card.locator('img').first().evaluate((img: HTMLImageElement) => img.decode());
+    expect(await card.locator('img').first().evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(160);
+    // A second photo of the same person is added to them.
+    await page.getByLabel('Name').fill('Zinedine');
+    await page.locator('#person-photos').setInputFiles([photo]);
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    await page.getByText('Zinedine: updated with 1 face(s).').waitFor({ timeout: 60_000 });
+    await card.locator('img').nth(1).waitFor();
+    await screenshot(page, 'people-desktop');
+    page.on('dialog', (dialog) => void dialog.accept());
+    await card.getByRole('button', { name: 'Remove this face of Zinedine' }).first().click();
+    await card.getByText('1 face', { exact: true }).waitFor();
+    await card.getByRole('button', { name: 'Remove Zinedine' }).click();
+    await page.getByText('Nobody is registered yet.').waitFor();
+    expect(problems).toEqual([]);
+    await page.close();
   });
 
   it('serves the pages offline: every resource from Argus itself', async () => {

@@ -118,7 +118,8 @@ describe('POST /v1/detect with yolov8n on real images', () => {
 
 describe('health and API description', () => {
   it('answers /health and /healthz with models and workers', async () => {
-    expect(await json(await fetch(`${server.url}/health`))).toEqual({ status: 'healthy' });
+    // The embedding service's status, plus the drone service's yolo and blip (test/originals/drone-analysis.test.ts).
+    expect(await json(await fetch(`${server.url}/health`))).toEqual({ status: 'healthy', yolo: true, blip: false });
     const health = await json(await fetch(`${server.url}/healthz`));
     expect(health.status).toBe('ok');
     expect(health.version).toMatch(/^\d+\.\d+\.\d+/);

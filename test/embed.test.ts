@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, IMAGES_DIR, json, postImage, postJson, startServer, type TestServer } from './helpers.js';
+import { eventually, IMAGES_DIR, json, MODEL_ROOTS, postImage, postJson, startServer, type TestServer } from './helpers.js';
 import { cosine, FIXTURES, recognitionModelsDir, solidPng, type RecognitionModels } from './recognition-models.js';
 
 const resnetReference = JSON.parse(readFileSync(join(FIXTURES, 'resnet18-reference.json'), 'utf8')) as { images: Array<{ file: string; embedding: number[] }> };
@@ -14,7 +14,7 @@ let server: TestServer;
 
 beforeAll(async () => {
   models = recognitionModelsDir();
-  server = await startServer({ modelsDir: models.dir });
+  server = await startServer({ modelsDir: models.dir, modelRoots: MODEL_ROOTS });
 });
 
 afterAll(async () => {

@@ -157,6 +157,21 @@ describe('hostile JSON', () => {
     await expectError(await fetch(detect(), { method: 'POST', headers: { 'content-type': 'application/json' }, body: huge }), 413, 'payload_too_large');
   });
 
+  it('a base64 image one byte over the upload limit gets the same 413 as the same bytes uploaded', async () => {
+    // bus.jpg padded after its end-of-image marker: a JPEG decoders read as it is.
+    const limit = 2 * 1024 * 1024;
+    const padded = (size: number) => Buffer.concat([image('bus.jpg'), Buffer.alloc(size - image('bus.jpg').length)]);
+    const over = padded(limit + 1);
+    await expectError(await postImage(detect(), over), 413, 'payload_too_large');
+    for (const route of ['/v1/detect', '/v1/embed']) {
+      await expectError(await postJson(`${server.url}${route}`, { image: over.toString('base64') }), 413, 'payload_too_large');
+      await expectError(await postJson(`${server.url}${route}`, { image: `data:image/jpeg;base64,${over.toString('base64')}` }), 413, 'payload_too_large');
+    }
+    // At the limit exactly, both ways are taken.
+    expect((await postJson(detect(), { image: padded(limit).toString('base64') })).status).toBe(200);
+    expect((await postImage(detect(), padded(limit))).status).toBe(200);
+  });
+
   it('base64 with characters outside the alphabet, and a data URL of something else', async () => {
     await expectError(await postJson(detect(), { image: '%%%%' + image('bus.jpg').toString('base64') }), 400, 'invalid_base64');
     await expectError(await postJson(detect(), { image: `data:text/html;base64,${Buffer.from('<script>alert(1)</script>').toString('base64')}` }), 415);

@@ -21,6 +21,13 @@ export const MODELS_DIR = resolve(process.env.ARGUS_MODELS_DIR ?? join(REPO_ROOT
 export const SHARED_DIR = dirname(MODELS_DIR);
 export const IMAGES_DIR = join(SHARED_DIR, 'images');
 
+/**
+ * Where the test models really are. Test models directories link to them (nothing is copied), and
+ * Argus reads model files through a link only from folders listed in modelRoots, as an operator
+ * who links a models folder from another disk lists it in ARGUS_MODEL_ROOTS.
+ */
+export const MODEL_ROOTS = [MODELS_DIR, join(REPO_ROOT, 'test/fixtures')];
+
 export function image(name: string): Buffer {
   return readFileSync(join(IMAGES_DIR, name));
 }

@@ -1,7 +1,7 @@
 /** `argus models list | info | pull | rm` as a user runs them: a child process, a real server on loopback, a temp models dir. */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -141,5 +141,86 @@ describe('argus models', () => {
     const removed = await argus('models', 'rm', 'tiny-hf');
     expect(removed.stdout).toContain(`deleted ${dir}/ (3 files)`);
     expect(existsSync(dir)).toBe(false);
+  });
+
+  it('rm never deletes outside the models directory through a symlinked folder, and says so in one line', async () => {
+    const outside = tempDir('argus-outside-');
+    try {
+      // A Hugging Face owner folder and a download folder that are links to folders outside.
+      mkdirSync(join(outside, 'linked/tiny'), { recursive: true });
+      writeFileSync(join(outside, 'linked/tiny/config.json'), '{"model_type":"tiny"}');
+      writeFileSync(join(outside, 'linked/tiny/precious.bin'), 'not a model');
+      mkdirSync(join(modelsDir, 'huggingface'), { recursive: true });
+      symlinkSync(join(outside, 'linked'), join(modelsDir, 'huggingface/linked'));
+      writeFileSync(join(modelsDir, 'linked-hf.json'), JSON.stringify({ alias: 'linked-hf', task: 'detect', runtime: 'transformers', licence: 'MIT', source: { type: 'huggingface', id: 'linked/tiny' } }));
+      mkdirSync(join(outside, 'dl'));
+      writeFileSync(join(outside, 'dl/linked.onnx'), 'precious');
+      symlinkSync(join(outside, 'dl'), join(modelsDir, 'linkdl'));
+      writeFileSync(join(modelsDir, 'linked-url.json'), JSON.stringify({
+        alias: 'linked-url', task: 'detect', runtime: 'onnx', licence: 'MIT', input: { width: 640, height: 640 },
+        source: { type: 'url', url: `${server.url}/yolo.onnx`, sha256: YOLO_SHA, path: 'linkdl/linked.onnx' },
+      }));
+
+      for (const alias of ['linked-hf', 'linked-url']) {
+        const removed = await argus('models', 'rm', alias);
+        expect({ alias, code: removed.code }).toEqual({ alias, code: 2 });
+        expect(removed.stderr.trim().split('\n'), removed.stderr).toHaveLength(1);
+        expect(removed.stderr).toMatch(/outside .*models directory/);
+        expect(removed.stderr).not.toMatch(/\s+at /);
+      }
+      // Even where modelRoots lets Argus read that folder, rm deletes nothing there.
+      const allowed = await run(process.execPath, [ARGUS_CLI, 'models', 'rm', 'linked-url'], {
+        cwd: REPO_ROOT, env: { ...process.env, ARGUS_MODELS_DIR: modelsDir, ARGUS_MODEL_ROOTS: outside },
+      }).then(() => ({ code: 0, stderr: '' }), (error: { code: number; stderr: string }) => error);
+      expect(allowed.code).toBe(2);
+      expect(allowed.stderr).toMatch(/lies outside the models directory .*symbolic links resolved/);
+      expect(readFileSync(join(outside, 'linked/tiny/precious.bin'), 'utf8')).toBe('not a model');
+      expect(readFileSync(join(outside, 'dl/linked.onnx'), 'utf8')).toBe('precious');
+    } finally {
+      for (const name of ['linked-hf.json', 'linked-url.json', 'huggingface/linked', 'linkdl']) rmSync(join(modelsDir, name), { force: true });
+      rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
+  it('a manifest cannot point model files outside the models directory (../, absolute, symlinks) unless modelRoots allows it', async () => {
+    const outside = tempDir('argus-outside-');
+    const secret = join(outside, 'secret.txt');
+    writeFileSync(secret, 'the server can read this');
+    const secretSha = createHash('sha256').update(readFileSync(secret)).digest('hex');
+    symlinkSync(secret, join(modelsDir, 'innocent.onnx'));
+    // Up past the root and back down to the secret: ../../…/tmp/argus-outside-…/secret.txt
+    const escape = '../'.repeat(12) + secret.slice(1);
+    const manifests: Record<string, unknown> = {
+      'leak-dotdot': { type: 'file', path: escape },
+      'leak-absolute': { type: 'file', path: secret },
+      'leak-symlink': { type: 'file', path: 'innocent.onnx' },
+      'leak-npm': { type: 'npm', package: '@vladmandic/human', path: escape },
+    };
+    try {
+      for (const [alias, source] of Object.entries(manifests)) {
+        writeFileSync(join(modelsDir, `${alias}.json`), JSON.stringify({ alias, task: 'detect', runtime: 'onnx', licence: 'MIT', input: { width: 64, height: 64 }, source }));
+      }
+      writeFileSync(join(modelsDir, 'leak-files.json'), JSON.stringify({
+        alias: 'leak-files', task: 'detect', runtime: 'onnx', licence: 'MIT', input: { width: 640, height: 640 },
+        source: { type: 'url', url: `${server.url}/yolo.onnx`, sha256: YOLO_SHA, path: 'downloads/yolov8n-url.onnx' }, files: { extra: escape },
+      }));
+      expect((await argus('models', 'pull', 'yolov8n-url')).code).toBe(0);
+      for (const alias of [...Object.keys(manifests), 'leak-files']) {
+        const info = await argus('models', 'info', alias);
+        expect(info.stdout, alias).toMatch(/^installed:\s+no — .*outside/m);
+        expect(info.stdout + info.stderr, alias).not.toContain(secretSha);
+        expect(info.stdout, alias).not.toMatch(/\(24 B\)/);
+      }
+      // An explicit root makes the same file a model file.
+      const allowed = await run(process.execPath, [ARGUS_CLI, 'models', 'info', 'leak-absolute'], {
+        cwd: REPO_ROOT, env: { ...process.env, ARGUS_MODELS_DIR: modelsDir, ARGUS_MODEL_ROOTS: outside },
+      });
+      expect(allowed.stdout).toMatch(/^installed:\s+yes$/m);
+      expect(allowed.stdout).toContain(secretSha);
+    } finally {
+      for (const alias of [...Object.keys(manifests), 'leak-files']) rmSync(join(modelsDir, `${alias}.json`), { force: true });
+      rmSync(join(modelsDir, 'innocent.onnx'), { force: true });
+      rmSync(outside, { recursive: true, force: true });
+    }
   });
 });

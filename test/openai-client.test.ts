@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { image, startServer, type TestServer } from './helpers.js';
+import { image, MODEL_ROOTS, startServer, type TestServer } from './helpers.js';
 import { dataUrl, modelsDirWithTinyVlm } from './tiny-vlm.js';
 
 /** The real `openai` npm package pointed at Argus by its base URL only, on the tiny random-weight SmolVLM. */
@@ -12,7 +12,7 @@ const imagePart = { type: 'image_url' as const, image_url: { url: dataUrl(image(
 
 beforeAll(async () => {
   modelsDir = modelsDirWithTinyVlm();
-  server = await startServer({ modelsDir });
+  server = await startServer({ modelsDir, modelRoots: MODEL_ROOTS });
   // No retries: a retried 4xx/5xx would hide what Argus answered.
   client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'x', maxRetries: 0 });
 });

@@ -32,6 +32,19 @@ describe('argus ocr | faces | pose | segment', () => {
     expect(stdout).toMatch(/0\.\d\d {2}\[\d+, \d+, \d+, \d+\] {2}Region-based segmentation/);
   });
 
+  it('faces register | list | delete keep the face gallery in the data directory, where a server finds it', async () => {
+    const registered = await argus('faces', 'register', 'Carlo Ancelotti', join(IMAGES_DIR, 'zidane.jpg'), join(IMAGES_DIR, 'misc/coffee.png'));
+    expect(registered.stdout).toMatch(/Carlo Ancelotti: registered with 1 face\(s\), 1 in all/);
+    expect(registered.stdout).toMatch(/skipped .*coffee\.png: no face found/);
+    expect((await argus('faces', 'list')).stdout).toBe('Carlo Ancelotti: 1 face(s)\n');
+    const listed = JSON.parse((await argus('faces', 'list', '--json')).stdout);
+    expect(listed[0].faces[0].box.x1).toBeGreaterThan(900);
+    expect((await argus('faces', 'delete', 'Carlo Ancelotti')).stdout).toBe('Carlo Ancelotti: deleted 1 face(s)\n');
+    const again = await argus('faces', 'delete', 'Carlo Ancelotti').catch((error: { code: number; stderr: string }) => error);
+    expect(again).toMatchObject({ code: 2, stderr: expect.stringMatching(/Nobody named 'Carlo Ancelotti'/) });
+    expect((await argus('faces', 'list')).stdout).toBe('The face gallery is empty.\n');
+  });
+
   it('faces prints each face; --attributes adds age, gender and emotion', async () => {
     const { stdout } = await argus('faces', join(IMAGES_DIR, 'zidane.jpg'), '--attributes');
     expect(stdout).toMatch(/zidane\.jpg: 2 faces \(model yunet/);

@@ -3,7 +3,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ARGUS_CLI, IMAGES_DIR, REPO_ROOT, tempDir } from './helpers.js';
+import { ARGUS_CLI, IMAGES_DIR, MODEL_ROOTS, REPO_ROOT, tempDir } from './helpers.js';
 import { cosine, FIXTURES, recognitionModelsDir, type RecognitionModels } from './recognition-models.js';
 
 const run = promisify(execFile);
@@ -25,7 +25,7 @@ afterAll(() => {
 function argus(...args: string[]) {
   return run(process.execPath, [ARGUS_CLI, ...args], {
     cwd: REPO_ROOT,
-    env: { ...process.env, ARGUS_MODELS_DIR: models.dir, ARGUS_DATA_DIR: join(out, 'data') },
+    env: { ...process.env, ARGUS_MODELS_DIR: models.dir, ARGUS_MODEL_ROOTS: MODEL_ROOTS.join(','), ARGUS_DATA_DIR: join(out, 'data') },
   });
 }
 

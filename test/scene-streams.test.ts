@@ -54,7 +54,8 @@ async function closedPort(): Promise<number> {
 
 beforeAll(async () => {
   await startMjpegCamera();
-  server = await startServer();
+  // The test camera is on loopback: allowlisted as a camera network, as an operator would.
+  server = await startServer({ streamAllowlist: ['127.0.0.1'] });
   const put = await fetch(`${server.url}/v1/cameras/street`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(CAMERA) });
   expect(put.status).toBe(201);
 });
@@ -101,12 +102,13 @@ describe('live streams', () => {
     const watcher = fetch(`${server.url}/v1/streams/${stream.id}/events`).then((r) => readEvents(r));
     const pid: number = (await json(await fetch(`${server.url}/v1/streams/${stream.id}`))).ffmpeg_pid;
     expect(processAlive(pid)).toBe(true);
-    expect(processesWith(mjpegUrl)).toEqual([pid]);
+    // ffmpeg reads the camera through Argus's relay (a loopback URL ending in the camera's file name).
+    expect(processesWith('/stream.mjpg')).toEqual([pid]);
     const stopped = await fetch(`${server.url}/v1/streams/${stream.id}`, { method: 'DELETE' });
     expect(stopped.status).toBe(200);
     expect(await json(stopped)).toMatchObject({ id: stream.id, state: 'stopped' });
     expect(processAlive(pid)).toBe(false);
-    expect(processesWith(mjpegUrl)).toEqual([]);
+    expect(processesWith('/stream.mjpg')).toEqual([]);
     const watched = await watcher;
     expect(watched[watched.length - 1]).toMatchObject({ event: 'state', data: { state: 'stopped' } });
     expect((await fetch(`${server.url}/v1/streams/${stream.id}`)).status).toBe(404);
@@ -115,22 +117,22 @@ describe('live streams', () => {
 
   it('reports reconnecting for a source that never connects, and still stops it (no ffmpeg left behind)', async () => {
     const port = await closedPort();
-    const stream = await json(await postJson(`${server.url}/v1/streams`, { url: `http://127.0.0.1:${port}/cam`, camera_id: 'street', fps: 2 }));
+    const stream = await json(await postJson(`${server.url}/v1/streams`, { url: `http://127.0.0.1:${port}/never-answers.mjpg`, camera_id: 'street', fps: 2 }));
     const view = await eventually(async () => {
       const current = await json(await fetch(`${server.url}/v1/streams/${stream.id}`));
       return current.state === 'reconnecting' && current.reconnects >= 2 ? current : undefined;
     }, 30_000);
-    expect(view.last_error).toMatch(/Connection refused/i);
+    expect(view.last_error).toMatch(/could not be reached \(ECONNREFUSED/);
     expect(view.frames_in).toBe(0);
     expect(view.retry_in_s).toBeGreaterThanOrEqual(0);
     // After two failures the wait is the second backoff step (1 s, then 2 s); growth and cap are unit-tested.
     expect(view.retry_in_s).toBeLessThanOrEqual(2);
 
     // Stop it while an ffmpeg attempt is running, if one can be caught, else between attempts.
-    await eventually(async () => (processesWith(`127.0.0.1:${port}/cam`).length ? true : undefined), 5_000, 10).catch(() => undefined);
+    await eventually(async () => (processesWith('/never-answers.mjpg').length ? true : undefined), 5_000, 10).catch(() => undefined);
     const stopped = await fetch(`${server.url}/v1/streams/${stream.id}`, { method: 'DELETE' });
     expect(await json(stopped)).toMatchObject({ state: 'stopped' });
-    expect(processesWith(`127.0.0.1:${port}/cam`)).toEqual([]);
+    expect(processesWith('/never-answers.mjpg')).toEqual([]);
     expect((await fetch(`${server.url}/v1/streams/${stream.id}`)).status).toBe(404);
   });
 
@@ -147,7 +149,7 @@ describe('live streams', () => {
   });
 
   it('stops every stream when the server shuts down', async () => {
-    const local = await startServer();
+    const local = await startServer({ streamAllowlist: ['127.0.0.1'] });
     await fetch(`${local.url}/v1/cameras/street`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(CAMERA) });
     const url = mjpegUrl.replace('/stream.mjpg', '/shutdown.mjpg');
     const stream = await json(await postJson(`${local.url}/v1/streams`, { url, camera_id: 'street', fps: 2 }));
@@ -159,7 +161,7 @@ describe('live streams', () => {
     await new Promise((r) => setTimeout(r, 300));
     await local.close();
     expect(processAlive(running.ffmpeg_pid)).toBe(false);
-    expect(processesWith(url)).toEqual([]);
+    expect(processesWith('/shutdown.mjpg')).toEqual([]);
     const seen = await subscriber;
     expect(seen[seen.length - 1]).toMatchObject({ event: 'state', data: { state: 'stopped' } });
   });

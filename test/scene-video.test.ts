@@ -43,7 +43,8 @@ beforeAll(async () => {
     '-vf', `pad=2310:1080:750:0:color=gray,crop=1560:1080:'${PAN_PX_PER_S}*t':0`,
     '-t', '5', '-r', '10', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', video,
   ]);
-  server = await startServer();
+  // The URL source is served on loopback: allowlisted as a camera network, as an operator would.
+  server = await startServer({ streamAllowlist: ['127.0.0.1'] });
   const put = await fetch(`${server.url}/v1/cameras/pan`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(CAMERA) });
   expect(put.status).toBe(201);
   // The same video served over loopback HTTP, for the URL source.
@@ -184,7 +185,7 @@ describe('POST /v1/video/analyze on a panning video', () => {
     const dead = await json(await postJson(`${server.url}/v1/video/analyze`, { url: 'http://127.0.0.1:9/none.mp4', camera_id: 'pan' }));
     const failed = await finished(dead.id);
     expect(failed.status).toBe('failed');
-    expect(failed.error).toMatchObject({ code: 'invalid_video', message: expect.stringMatching(/ffmpeg could not read it/) });
+    expect(failed.error).toMatchObject({ code: 'url_unreachable', message: expect.stringMatching(/could not be reached \(ECONNREFUSED/) });
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
   });
 });

@@ -1,7 +1,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, image, json, postImage, postJson, startServer, tempDir, type TestServer } from './helpers.js';
+import { eventually, image, json, MODEL_ROOTS, postImage, postJson, startServer, tempDir, type TestServer } from './helpers.js';
 import { cosine, FIXTURES, recognitionModelsDir, type RecognitionModels } from './recognition-models.js';
 
 const clipReference = JSON.parse(readFileSync(join(FIXTURES, 'tiny-clip.reference.json'), 'utf8')) as { prompts: string[]; image_embeds: number[]; text_embeds: number[][] };
@@ -20,7 +20,7 @@ let server: TestServer;
 /** Stored id by image name. */
 const stored: Record<string, string> = {};
 
-const start = () => startServer({ modelsDir: models.dir, dataDir });
+const start = () => startServer({ modelsDir: models.dir, modelRoots: MODEL_ROOTS, dataDir });
 const search = (body: Record<string, unknown>) => postJson(`${server.url}/v1/search`, body);
 
 beforeAll(async () => {

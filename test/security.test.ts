@@ -3,6 +3,7 @@
  * server with real models. Auth-off behaviour (every other test file) stays as it was.
  */
 import { request as httpRequest } from 'node:http';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createArgus } from '../src/argus.js';
@@ -56,8 +57,14 @@ describe('with API keys configured', () => {
     expect((await call(`${server.url}/v1/models`, B, {}, 'x-api-key')).status).toBe(200);
   });
 
-  it('keeps health checks and the API description public', async () => {
-    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+  it('keeps health checks and the API description public, with health details (paths, pids, counters) for keys only', async () => {
+    const anonymous = await fetch(`${server.url}/healthz`);
+    expect(anonymous.status).toBe(200);
+    expect(await json(anonymous)).toEqual({ status: expect.stringMatching(/^(ok|degraded)$/), timestamp: expect.any(Number) });
+    // A wrong key on a public route is no key: the short answer, not a 401.
+    expect(await json(await call(`${server.url}/healthz`, 'not-a-key-at-all-123456'))).toEqual({ status: expect.any(String), timestamp: expect.any(Number) });
+    const detailed = await json(await call(`${server.url}/healthz`, A));
+    expect(detailed).toMatchObject({ status: expect.any(String), version: expect.any(String), models: expect.any(Array), workers: expect.any(Array), jobs: expect.any(Object) });
     expect((await fetch(`${server.url}/openapi.json`)).status).toBe(200);
   });
 
@@ -93,8 +100,11 @@ describe('with API keys configured', () => {
     expect(other.status).toBe(404);
     expect((await json(other)).error.code).toBe('job_not_found');
     expect((await call(`${server.url}/v1/jobs/${id}`, admin)).status).toBe(200);
-    // The compatibility surface reads the same jobs under the same rule.
-    expect((await call(`${server.url}/results/${id}`, B)).status).toBe(404);
+    // The compatibility surface reads the same jobs under the same rule: to B the job is one it
+    // does not know, which that surface answers as the original did (202, not ready), no detections.
+    const seenByB = await call(`${server.url}/results/${id}`, B);
+    expect(seenByB.status).toBe(202);
+    expect((await json(seenByB)).detections).toBeUndefined();
     expect((await call(`${server.url}/results/${id}`, A)).status).toBe(200);
   });
 
@@ -106,27 +116,31 @@ describe('with API keys configured', () => {
     };
     const mine = await upload(A);
     expect(mine.status).toBe(200);
-    const { image_id: id } = await json(mine);
+    const { id } = (await json(mine)).files[0];
     expect((await upload(B)).status).toBe(200);
 
     expect((await call(`${server.url}/files/${id}`, A)).status).toBe(200);
     for (const [method, path] of [['GET', `/files/${id}`], ['GET', `/files/${id}/content`], ['POST', `/inference/${id}`], ['POST', `/files/${id}/reprocess`], ['DELETE', `/files/${id}`]]) {
       const response = await call(`${server.url}${path}`, B, { method });
       expect({ path, method, status: response.status }).toEqual({ path, method, status: 404 });
-      expect((await json(response)).error.code).toBe('file_not_found');
+      expect(response.headers.get('x-argus-error-code')).toBe('file_not_found');
     }
-    const listOf = async (key: string) => (await json(await call(`${server.url}/files/`, key))).items.map((f: { image_id: number }) => f.image_id);
+    const listOf = async (key: string) => (await json(await call(`${server.url}/files/`, key))).map((f: { id: number }) => f.id);
     expect(await listOf(A)).toEqual([id]);
     expect(await listOf(B)).not.toContain(id);
     expect((await listOf(admin)).length).toBe(2);
     expect((await json(await call(`${server.url}/visualization/stats`, A))).total_files).toBe(1);
-    const csv = await call(`${server.url}/visualization/export/csv?include_unprocessed=true`, B);
-    expect(await csv.text()).not.toMatch(new RegExp(`^${id},`, 'm'));
+    const csv = await call(`${server.url}/visualization/export/csv?include_unprocessed=true&extended=true`, B);
+    expect(await csv.text()).not.toMatch(new RegExp(`,${id},image/`));
     // A batch naming another key's image reports it as not found.
-    const batch = await call(`${server.url}/inference/batch`, B, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ image_ids: [id] }) });
+    const batch = await call(`${server.url}/inference/batch`, B, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([id]) });
     expect(batch.status).toBe(400);
-    expect(JSON.stringify(await json(batch))).toContain('file_not_found');
-    // Still there for its owner: B's DELETE did nothing.
+    expect((await json(batch)).detail).toContain(`No stored image with image_id ${id}`);
+    // B's "delete all" deletes B's own image only.
+    const all = await call(`${server.url}/files/`, B, { method: 'DELETE' });
+    expect((await json(all)).deleted).toBe(1);
+    expect(await listOf(B)).toEqual([]);
+    // Still there for its owner: B's DELETEs did nothing to it.
     expect((await call(`${server.url}/files/${id}`, admin)).status).toBe(200);
   });
 
@@ -221,6 +235,62 @@ describe('per-key limits', () => {
   });
 });
 
+describe('key changes never open the server', () => {
+  let server: TestServer;
+  let keyFile: KeyFile;
+  let admin: { id: string; secret: string };
+
+  beforeAll(async () => {
+    const dataDir = tempDir();
+    keyFile = new KeyFile(join(dataDir, 'api-keys.json'));
+    const created = keyFile.create('admin', 'ops');
+    admin = { id: created.key.id, secret: created.secret };
+    server = await startServer({ dataDir });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  const anonymousAnswers = async () => [
+    (await fetch(`${server.url}/v1/models`)).status,
+    (await fetch(`${server.url}/v1/keys`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ scope: 'admin' }) })).status,
+  ];
+
+  it('refuses to revoke the last admin key over HTTP (409 with the reason); another admin key makes it revocable', async () => {
+    const refused = await call(`${server.url}/v1/keys/${admin.id}`, admin.secret, { method: 'DELETE' });
+    expect(refused.status).toBe(409);
+    const body = await json(refused);
+    expect(body.error.code).toBe('last_admin_key');
+    expect(body.error.message).toMatch(/last admin key/);
+    await new Promise((r) => setTimeout(r, 1_200));
+    expect(await anonymousAnswers()).toEqual([401, 401]);
+    expect((await call(`${server.url}/v1/models`, admin.secret)).status).toBe(200);
+
+    const second = await json(await call(`${server.url}/v1/keys`, admin.secret, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ scope: 'admin', name: 'second' }) }));
+    expect((await call(`${server.url}/v1/keys/${admin.id}`, second.key, { method: 'DELETE' })).status).toBe(204);
+    expect((await call(`${server.url}/v1/keys/${second.id}`, second.key, { method: 'DELETE' })).status).toBe(409);
+    admin = { id: second.id, secret: second.key };
+  });
+
+  it('refuses it in `argus keys revoke` too (one line, exit 1) unless --force; a server whose keys all went stays closed', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const argus = (...args: string[]) => spawnSync(process.execPath, [ARGUS_CLI, '--data-dir', server.dataDir, 'keys', ...args], { cwd: REPO_ROOT, encoding: 'utf8' });
+    const refused = argus('revoke', admin.id);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+    expect(refused.stderr).toMatch(/last admin key.*--force/);
+    expect(keyFile.read().map((k) => k.id)).toContain(admin.id);
+
+    expect(argus('revoke', '--force', admin.id).status).toBe(0);
+    expect(keyFile.read()).toEqual([]);
+    // The server has read the change (it re-reads within a second): the old key is gone, and no
+    // route opened up; minting a key anonymously is refused like everything else.
+    await eventually(async () => ((await call(`${server.url}/v1/models`, admin.secret)).status === 401 ? true : undefined), 5_000);
+    expect(await anonymousAnswers()).toEqual([401, 401]);
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+  });
+});
+
 describe('argus keys (CLI)', () => {
   it('creates, lists and revokes keys in the data directory, storing only hashes', async () => {
     const { execFileSync } = await import('node:child_process');
@@ -232,7 +302,8 @@ describe('argus keys (CLI)', () => {
     const listed = JSON.parse(argus('list', '--json'));
     expect(listed).toEqual([expect.objectContaining({ name: 'ops', scope: 'admin', id: expect.stringMatching(/^k_[0-9a-f]{12}$/) })]);
     expect(readFileSync(join(dataDir, 'api-keys.json'), 'utf8')).not.toContain(secret);
-    argus('revoke', listed[0].id);
+    // The only (so the last) admin key goes only with --force; the refusal is tested above.
+    argus('revoke', '--force', listed[0].id);
     expect(JSON.parse(argus('list', '--json'))).toEqual([]);
   });
 });
@@ -249,7 +320,13 @@ describe('binding', () => {
     }
     const insecure = await createArgus({ ...config, insecure: true });
     try {
-      expect(await insecure.listen()).toMatch(/^http:/);
+      const url = await insecure.listen();
+      expect(url).toMatch(/^http:/);
+      // Without keys, health details go to this machine only; another address gets the status.
+      const port = new URL(url).port;
+      expect(await json(await fetch(`http://127.0.0.1:${port}/healthz`))).toHaveProperty('workers');
+      const external = Object.values(networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal);
+      if (external) expect(await json(await fetch(`http://${external.address}:${port}/healthz`))).toEqual({ status: expect.any(String), timestamp: expect.any(Number) });
     } finally {
       await insecure.close();
     }

@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, image, json, postImage, postJson, startServer, type TestServer } from './helpers.js';
+import { eventually, image, json, MODEL_ROOTS, postImage, postJson, startServer, type TestServer } from './helpers.js';
 import { modelsDirWithTinyVlm } from './tiny-vlm.js';
 
 /**
@@ -20,7 +20,7 @@ describe('with a vision-language model installed', () => {
 
   beforeAll(async () => {
     modelsDir = modelsDirWithTinyVlm();
-    server = await startServer({ modelsDir });
+    server = await startServer({ modelsDir, modelRoots: MODEL_ROOTS });
   });
 
   afterAll(async () => {
@@ -143,7 +143,7 @@ describe('without a vision-language model', () => {
 
   beforeAll(async () => {
     modelsDir = modelsDirWithTinyVlm(false);
-    server = await startServer({ modelsDir });
+    server = await startServer({ modelsDir, modelRoots: MODEL_ROOTS });
   });
 
   afterAll(async () => {

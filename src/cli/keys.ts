@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { lastAdminRefusal, parseConfiguredKey } from '../service/keys.js';
 import { KEY_SCOPES, KeyFile, keysFilePath, type KeyScope } from '../store/keys.js';
 import { configFrom } from './options.js';
 
@@ -29,8 +30,16 @@ export function keysCommand(): Command {
   keys.command('revoke')
     .description('remove a key by id; a running server stops accepting it within a second')
     .argument('<id>', 'key id (k_…)')
-    .action((id: string, _options: unknown, command: Command) => {
-      if (!fileOf(command).revoke(id)) {
+    .option('--force', 'revoke even the last admin key (a running server then answers 401 to every request that needs a key until it restarts)')
+    .action((id: string, options: { force?: boolean }, command: Command) => {
+      const file = fileOf(command);
+      const refusal = options.force ? undefined : lastAdminRefusal([...file.read(), ...configFrom(command).apiKeys.map(parseConfiguredKey)], id);
+      if (refusal) {
+        process.stderr.write(`argus: ${id} is the last admin key; create another admin key first (argus keys create --scope admin), or pass --force to revoke it anyway (a running server then refuses every request that needs a key)\n`);
+        process.exitCode = 1;
+        return;
+      }
+      if (!file.revoke(id)) {
         process.stderr.write(`argus: no key with id ${id}\n`);
         process.exitCode = 2;
       }

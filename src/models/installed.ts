@@ -20,6 +20,8 @@ export interface Installation {
   bytes: number;
   /** Downloads left by an interrupted pull; the next pull resumes them. */
   partials: InstalledFile[];
+  /** The manifest names a file outside the folders model files may come from (see Catalog). */
+  outside?: boolean;
 }
 
 /** What of a model is on disk: its files, their sizes, and any partial downloads. */
@@ -28,6 +30,8 @@ export function inspectInstallation(catalog: Catalog, manifest: Manifest): Insta
   const files: InstalledFile[] = [];
   const partials: InstalledFile[] = [];
   const path = availability.path;
+  // A path outside the allowed folders is never looked at: its size would tell what is there.
+  if (availability.outside) return { ...availability, files, bytes: 0, partials };
   if (path && existsSync(path)) {
     const s = statSync(path);
     if (s.isFile()) files.push({ path, bytes: s.size });

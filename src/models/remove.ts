@@ -4,7 +4,7 @@ import { errors } from '../errors.js';
 import type { Catalog } from './catalog.js';
 import { inspectInstallation, type InstalledFile } from './installed.js';
 import type { Manifest } from './manifest.js';
-import { HUGGINGFACE_DIR, inside } from './paths.js';
+import { HUGGINGFACE_DIR, realPath, within } from './paths.js';
 
 export interface RemoveOptions {
   /** Also delete the user's own file of a `file` source. @defaultValue false */
@@ -32,34 +32,43 @@ export function removeModel(catalog: Catalog, manifest: Manifest, options: Remov
   }
   if (source.type === 'shipped') throw errors.modelNotRemovable(alias, `its file ${source.path} ships with Argus itself.`);
   const found = inspectInstallation(catalog, manifest);
+  if (found.outside) throw errors.modelNotRemovable(alias, `${found.reason} Argus deletes only inside the models directory.`);
   const all = [...found.files, ...found.partials];
   if (source.type === 'file' && all.length > 0 && !options.force) {
     throw errors.modelNotRemovable(alias, `${found.path} is your own file (a file source), not a download; pass --force to delete it.`);
   }
   if (all.length === 0) return { alias, deleted: [] };
-  // Everything deleted must lie under the models directory, whatever the manifest says.
+  // Everything deleted must really lie under the models directory, whatever the manifest says and
+  // wherever a symbolic link on the way leads (modelRoots allow reading elsewhere, never deleting).
+  // All of it is checked before anything goes.
   const target = checked(alias, modelsDir, found.path!);
+  const files = all.map((file) => checked(alias, modelsDir, file.path));
   if (source.type === 'huggingface') {
     rmSync(target, { recursive: true, force: true });
     pruneEmpty(dirname(target), resolve(modelsDir, HUGGINGFACE_DIR));
     return { alias, deleted: all, folder: target };
   }
-  for (const file of all) rmSync(checked(alias, modelsDir, file.path), { force: true });
+  for (const file of files) rmSync(file, { force: true });
   return { alias, deleted: all };
 }
 
 function checked(alias: string, modelsDir: string, path: string): string {
-  try {
-    return inside(modelsDir, path, 'path');
-  } catch (error) {
-    throw errors.modelNotRemovable(alias, `${(error as Error).message}; Argus deletes only inside the models directory.`);
+  const full = resolve(modelsDir, path);
+  if (!within(full, modelsDir)) {
+    throw errors.modelNotRemovable(alias, `${full} lies outside the models directory ${modelsDir} (symbolic links resolved); Argus deletes only inside it.`);
   }
+  return full;
 }
 
-/** Drops the owner folder (`huggingface/Xenova/`) once its last model is gone, up to `stop`. */
+/** Drops the owner folder (`huggingface/Xenova/`) once its last model is gone, up to `stop`; best effort, real paths only. */
 function pruneEmpty(dir: string, stop: string): void {
-  for (let d = dir; d.startsWith(stop) && d !== stop; d = dirname(d)) {
-    if (readdirSync(d).length > 0) return;
-    rmdirSync(d);
+  const end = realPath(stop);
+  for (let d = realPath(dir); within(d, end); d = dirname(d)) {
+    try {
+      if (readdirSync(d).length > 0) return;
+      rmdirSync(d);
+    } catch {
+      return;
+    }
   }
 }

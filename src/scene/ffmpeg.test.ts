@@ -63,7 +63,7 @@ describe('ffmpeg module', () => {
     expect(frames[0].subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
     expect((await decoder.exited).code).toBe(0);
     // A decoder stopped early leaves no process.
-    const long = new FrameDecoder(tools, { source: { kind: 'url', url: 'http://127.0.0.1:9/never' }, fps: 1, live: true });
+    const long = new FrameDecoder(tools, { source: { kind: 'url', url: 'http://127.0.0.1:9/never', input: 'http://127.0.0.1:9/never', protocols: 'http,tcp' }, fps: 1, live: true });
     const exit = await long.stop();
     expect(exit.code === null || exit.code !== 0).toBe(true);
     expect(() => process.kill(long.pid!, 0)).toThrow();

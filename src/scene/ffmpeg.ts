@@ -113,8 +113,14 @@ export async function probeVideo(tools: FfmpegTools, file: string): Promise<Vide
   };
 }
 
-/** Where frames come from: an uploaded file (with the demuxer its probe found) or a network URL. */
-export type VideoSource = { kind: 'file'; path: string; format: string } | { kind: 'url'; url: string };
+/**
+ * Where frames come from: an uploaded file (with the demuxer its probe found), or a network source
+ * that ffmpeg reads through Argus's relay (`input`, a loopback URL; see service/video-sources.ts),
+ * never from the client's URL itself. `url` is the client's URL, for results and logs.
+ */
+export type VideoSource =
+  | { kind: 'file'; path: string; format: string }
+  | { kind: 'url'; url: string; input: string; protocols: string };
 
 export interface DecodeOptions {
   source: VideoSource;
@@ -126,18 +132,22 @@ export interface DecodeOptions {
   live?: boolean;
 }
 
-/** Network protocols a URL source may use (no file:, pipe: or concat: through a URL). */
-const NETWORK_PROTOCOLS = 'http,https,tcp,tls,crypto,rtsp,rtsps,rtp,srtp,udp,httpproxy';
+/**
+ * Demuxers a network source may use: the upload formats and RTSP. Playlists (hls, dash) and
+ * concatenation formats are left out, as for uploads: they make ffmpeg open further URLs named
+ * inside the source, which would bypass the relay and its address rules.
+ */
+const NETWORK_FORMATS = [...UPLOAD_FORMATS, 'rtsp'].join(',');
 
 function inputArgs(options: DecodeOptions): string[] {
   const { source } = options;
   if (source.kind === 'file') return ['-protocol_whitelist', 'file', '-f', source.format, '-i', source.path];
-  const args = ['-protocol_whitelist', NETWORK_PROTOCOLS];
+  const args = ['-protocol_whitelist', source.protocols, '-format_whitelist', NETWORK_FORMATS];
   // Socket timeouts in microseconds, so a silent source fails (and reconnects) instead of hanging.
-  if (/^rtsps?:/i.test(source.url)) args.push('-rtsp_transport', 'tcp', '-timeout', '10000000');
+  if (/^rtsps?:/i.test(source.input)) args.push('-rtsp_transport', 'tcp', '-timeout', '10000000');
   else args.push('-rw_timeout', '10000000');
   if (options.live) args.push('-fflags', 'nobuffer', '-use_wallclock_as_timestamps', '1');
-  return [...args, '-i', source.url];
+  return [...args, '-i', source.input];
 }
 
 /** The full ffmpeg command line for decoding (exported for tests and logs). */

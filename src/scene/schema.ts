@@ -1,4 +1,5 @@
 import Type, { type Static, type TSchema } from 'typebox';
+import { DronePipelineKeys } from './drone-pipeline.js';
 
 /** Risk levels from none to critical; a frame's risk is its highest event's. */
 export const RISK_LEVELS = ['none', 'low', 'medium', 'high', 'critical'] as const;
@@ -101,11 +102,15 @@ export const CameraConfigSchema = Type.Object(
 );
 export type CameraConfig = Static<typeof CameraConfigSchema>;
 
-/** The pipeline config file: default priorities and cameras by id. */
+/**
+ * The pipeline config file: default priorities and cameras by id; it may also be (or include) the
+ * drone service's pipeline_config.json, whose keys say which detector that service's API uses.
+ */
 export const PipelineFileSchema = Type.Object(
   {
     priorities: Type.Optional(PrioritiesSchema),
-    cameras: Type.Record(Type.String(), Type.Unknown(), { description: 'Cameras by id.' }),
+    cameras: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'Cameras by id.' })),
+    ...DronePipelineKeys,
   },
   { additionalProperties: false },
 );

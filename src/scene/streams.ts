@@ -41,9 +41,22 @@ export interface StreamOptions {
   maxBackoffMs?: number;
 }
 
+/** A source opened for one connection attempt: what ffmpeg reads (a relay's loopback URL), and why the relay refused, if it did. */
+export interface OpenedSource {
+  input: string;
+  protocols: string;
+  readonly error?: Error;
+  close(): Promise<void>;
+}
+
 export interface StreamDeps {
   tools: FfmpegTools;
   log: Logger;
+  /**
+   * Opens the source for one connection attempt, checked under the URL rules each time (a host
+   * whose DNS answer changed to a forbidden address is refused at the next reconnection).
+   */
+  openSource(url: string): Promise<OpenedSource>;
   /** Detects objects in one frame (the service's detect task, at interactive priority). */
   detect(camera: CompiledCamera, frame: Buffer): Promise<FrameDetection>;
 }
@@ -159,23 +172,19 @@ export class LiveStream {
     let backoff = this.options.backoffMs ?? 1000;
     const maxBackoff = this.options.maxBackoffMs ?? 30_000;
     while (!this.stopping) {
-      const decoder = new FrameDecoder(this.deps.tools, { source: { kind: 'url', url: this.url }, fps: this.fps, live: true });
-      this.decoder = decoder;
+      let reason: string;
       try {
-        for await (const frame of decoder.frames()) {
-          if (this.stopping) break;
-          if (this.state !== 'running') {
-            this.setState('running');
-            backoff = this.options.backoffMs ?? 1000;
-          }
-          this.onFrame(frame);
+        const source = await this.deps.openSource(this.url);
+        try {
+          // Stopped while the source was being opened: no decoder is started.
+          reason = this.stopping ? '' : await this.decode(source, () => (backoff = this.options.backoffMs ?? 1000));
+        } finally {
+          await source.close();
         }
       } catch (error) {
-        this.lastError = (error as Error).message;
+        reason = (error as Error).message;
       }
-      const exit = await decoder.exited;
       if (this.stopping || this.state === 'failed') break;
-      const reason = exit.stderr.split('\n').filter(Boolean).pop() ?? `ffmpeg exited with code ${exit.code}`;
       this.reconnects++;
       this.retryAt = Date.now() + backoff;
       this.setState('reconnecting', reason, true);
@@ -189,6 +198,26 @@ export class LiveStream {
       this.wake = undefined;
       backoff = Math.min(backoff * 2, maxBackoff);
     }
+  }
+
+  /** Runs one ffmpeg on an opened source until it stops; returns why it stopped (the relay's reason first: ffmpeg's is vaguer). */
+  private async decode(source: OpenedSource, onRunning: () => void): Promise<string> {
+    const decoder = new FrameDecoder(this.deps.tools, { source: { kind: 'url', url: this.url, input: source.input, protocols: source.protocols }, fps: this.fps, live: true });
+    this.decoder = decoder;
+    try {
+      for await (const frame of decoder.frames()) {
+        if (this.stopping) break;
+        if (this.state !== 'running') {
+          this.setState('running');
+          onRunning();
+        }
+        this.onFrame(frame);
+      }
+    } catch (error) {
+      this.lastError = (error as Error).message;
+    }
+    const exit = await decoder.exited;
+    return source.error?.message ?? exit.stderr.split('\n').filter(Boolean).pop() ?? `ffmpeg exited with code ${exit.code}`;
   }
 
   private onFrame(frame: Buffer): void {

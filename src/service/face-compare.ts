@@ -27,7 +27,7 @@ export type FaceCompareParams = Static<typeof FaceCompareParams>;
  * the FaceRes descriptors scaled by 25, its root mapped from 0.2–0.8 onto 0–1 and clamped.
  * Human documents 0.5 as the point above which two faces can be taken for the same person.
  */
-export function faceSimilarity(a: readonly number[], b: readonly number[]): number {
+export function faceSimilarity(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) throw errors.invalidParams(`The embeddings differ in length (${a.length} and ${b.length}).`);
   let sum = 0;
   for (let i = 0; i < a.length; i++) sum += (a[i] - b[i]) ** 2;

@@ -35,6 +35,23 @@ export interface UrlFetcherOptions {
   maxRedirects?: number;
   /** Resolves a host name to its addresses. @defaultValue node:dns lookup (all addresses) */
   resolve?: (host: string) => Promise<Array<{ address: string; family: number }>>;
+  /** The setting a refusal names as the way to allow an address. @defaultValue ARGUS_URL_ALLOWLIST */
+  allowlistSetting?: string;
+}
+
+/** A URL opened under the rules: the final answer's head, its body not read yet. */
+export interface OpenedUrl {
+  /** The URL that answered, after redirects. */
+  url: URL;
+  response: IncomingMessage;
+}
+
+export interface OpenOptions {
+  signal?: AbortSignal;
+  /** Extra request headers (a video source's `Range`). */
+  headers?: Record<string, string>;
+  /** The `Accept` header. @defaultValue image/* */
+  accept?: string;
 }
 
 export interface FetchedImage {
@@ -107,7 +124,7 @@ export class Allowlist {
 }
 
 /** A URL as it may appear in messages: no credentials, no query (it may hold signed tokens). */
-function shown(url: URL): string {
+export function shown(url: URL): string {
   return `${url.protocol}//${url.host}${url.pathname}`;
 }
 
@@ -125,13 +142,31 @@ function parseUrl(raw: string, base?: URL): URL {
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
-/** The fetcher a server uses: the allowlist, timeouts and the upload limit from config. */
-export function urlFetcherFor(config: { urlAllowlist: string[]; maxUploadBytes: number; urlConnectTimeoutMs: number; urlTimeoutMs: number }): UrlFetcher {
+type FetcherConfig = { urlAllowlist: string[]; streamAllowlist: string[]; maxUploadBytes: number; urlConnectTimeoutMs: number; urlTimeoutMs: number };
+
+/** The fetcher a server uses for image URLs: the allowlist, timeouts and the upload limit from config. */
+export function urlFetcherFor(config: Omit<FetcherConfig, 'streamAllowlist'>): UrlFetcher {
   return new UrlFetcher({
     allowlist: config.urlAllowlist,
     maxBytes: config.maxUploadBytes,
     connectTimeoutMs: config.urlConnectTimeoutMs,
     timeoutMs: config.urlTimeoutMs,
+  });
+}
+
+/**
+ * The fetcher for video and live-stream sources: the same rules, with the camera networks of
+ * `streamAllowlist` allowed besides `urlAllowlist` (they open no image fetching), and refusals
+ * naming ARGUS_STREAM_ALLOWLIST. Its `timeoutMs` bounds the wait for an answer's head only: a
+ * video body is read as long as the decoder wants it.
+ */
+export function sourceFetcherFor(config: FetcherConfig): UrlFetcher {
+  return new UrlFetcher({
+    allowlist: [...config.urlAllowlist, ...config.streamAllowlist],
+    maxBytes: config.maxUploadBytes,
+    connectTimeoutMs: config.urlConnectTimeoutMs,
+    timeoutMs: config.urlTimeoutMs,
+    allowlistSetting: 'ARGUS_STREAM_ALLOWLIST',
   });
 }
 
@@ -166,7 +201,7 @@ export class UrlFetcher {
     for (const { address } of found) {
       const parsed = ipaddr.parse(address);
       const reason = hostAllowed || this.allowlist.hasAddress(parsed) ? undefined : forbiddenReason(parsed);
-      if (reason) throw errors.urlNotAllowed(`${host === address ? '' : `${host} resolves to ${address}; `}${reason}. Private, loopback and link-local addresses are refused unless allowlisted (ARGUS_URL_ALLOWLIST).`);
+      if (reason) throw errors.urlNotAllowed(`${host === address ? '' : `${host} resolves to ${address}; `}${reason}. Private, loopback and link-local addresses are refused unless allowlisted (${this.options.allowlistSetting ?? 'ARGUS_URL_ALLOWLIST'}).`);
     }
     const chosen = found[0];
     return { address: chosen.address, family: chosen.family === 6 ? 6 : 4 };
@@ -174,8 +209,31 @@ export class UrlFetcher {
 
   /** Fetches an image: checked hop by hop, bounded in time and size. */
   async fetchImage(raw: string, signal?: AbortSignal): Promise<FetchedImage> {
-    let url = parseUrl(raw);
-    const first = url;
+    return this.bounded(raw, signal, async (url, bounded) => {
+      const opened = await this.follow(url, bounded, { accept: 'image/*' });
+      return this.readImage(opened.url, opened.response);
+    });
+  }
+
+  /**
+   * Opens a URL under the same rules (checked hop by hop, redirects re-checked) and returns the
+   * final answer's head; the caller reads the body. Time is bounded until the head arrives, not
+   * after: a video source's body lasts as long as the video.
+   */
+  async open(raw: string, options: OpenOptions = {}): Promise<OpenedUrl> {
+    const opened = await this.bounded(raw, options.signal, (url, bounded) => this.follow(url, bounded, options));
+    // The head is in: from now on only the caller's signal ends the body.
+    if (options.signal) {
+      const onAbort = () => opened.response.destroy();
+      options.signal.addEventListener('abort', onAbort, { once: true });
+      opened.response.once('close', () => options.signal!.removeEventListener('abort', onAbort));
+    }
+    return opened;
+  }
+
+  /** Runs `work` under the total timeout and the caller's signal, mapping failures to Argus errors. */
+  private async bounded<T>(raw: string, signal: AbortSignal | undefined, work: (url: URL, signal: AbortSignal) => Promise<T>): Promise<T> {
+    const url = parseUrl(raw);
     const controller = new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -185,19 +243,7 @@ export class UrlFetcher {
     const onCallerAbort = () => controller.abort();
     signal?.addEventListener('abort', onCallerAbort, { once: true });
     try {
-      for (let hop = 0; ; hop++) {
-        const target = await this.checkHost(url);
-        const response = await this.request(url, target, controller.signal);
-        if (REDIRECTS.has(response.statusCode ?? 0)) {
-          response.resume();
-          const location = response.headers.location;
-          if (!location) throw errors.urlFetchFailed(shown(url), `it answered HTTP ${response.statusCode} without a Location.`);
-          if (hop >= this.maxRedirects) throw errors.urlFetchFailed(shown(first), `more than ${this.maxRedirects} redirects.`);
-          url = parseUrl(location, url);
-          continue;
-        }
-        return await this.readImage(url, response);
-      }
+      return await work(url, controller.signal);
     } catch (error) {
       if (error instanceof ArgusError) throw error;
       if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : errors.cancelled();
@@ -210,8 +256,23 @@ export class UrlFetcher {
     }
   }
 
+  /** Requests `url`, following redirects (each hop checked again), up to the final answer. */
+  private async follow(first: URL, signal: AbortSignal, options: OpenOptions): Promise<OpenedUrl> {
+    let url = first;
+    for (let hop = 0; ; hop++) {
+      const target = await this.checkHost(url);
+      const response = await this.request(url, target, signal, options);
+      if (!REDIRECTS.has(response.statusCode ?? 0)) return { url, response };
+      response.resume();
+      const location = response.headers.location;
+      if (!location) throw errors.urlFetchFailed(shown(url), `it answered HTTP ${response.statusCode} without a Location.`);
+      if (hop >= this.maxRedirects) throw errors.urlFetchFailed(shown(first), `more than ${this.maxRedirects} redirects.`);
+      url = parseUrl(location, url);
+    }
+  }
+
   /** One GET to the checked address; resolves with the response head. */
-  private request(url: URL, target: { address: string; family: 4 | 6 }, signal: AbortSignal): Promise<IncomingMessage> {
+  private request(url: URL, target: { address: string; family: 4 | 6 }, signal: AbortSignal, options: OpenOptions): Promise<IncomingMessage> {
     // Answers the agent's name lookup with the address that was checked: no second DNS query.
     const lookup: LookupFunction = (_host, options, callback) => {
       if (options.all) (callback as (e: null, a: Array<{ address: string; family: number }>) => void)(null, [target]);
@@ -225,7 +286,7 @@ export class UrlFetcher {
         port: url.port || undefined,
         path: `${url.pathname}${url.search}`,
         method: 'GET',
-        headers: { host: url.host, accept: 'image/*', 'accept-encoding': 'identity', 'user-agent': 'Argus image fetcher' },
+        headers: { ...options.headers, host: url.host, accept: options.accept ?? 'image/*', 'accept-encoding': 'identity', 'user-agent': 'Argus URL fetcher' },
         lookup,
         servername: isIP(host) ? undefined : host,
         agent: false,

@@ -79,14 +79,20 @@ export function recognitionRequest(recognizer: Recognizer, config: Config, image
   return { task: 'classify', model: recognizer.manifest.alias, params, image };
 }
 
-/** A classify result as a stored recognition: a zero-shot model's prompts mapped back to their labels. */
+/** A confidence as the original kept it: `round(score, 4)`. */
+export const roundConfidence = (value: number) => Math.round(value * 10_000) / 10_000;
+
+/**
+ * A classify result as a stored recognition: a zero-shot model's prompts mapped back to their
+ * labels, confidences rounded to 4 places as the original stored and answered them.
+ */
 export function recognitionOf(recognizer: Recognizer, result: TaskResult): Recognition {
   const predictions = result.predictions as StoredPrediction[];
   const labels = recognizer.labelSet?.labels;
   return {
     model: result.model,
     ...(recognizer.labelSet && { labelSet: recognizer.labelSet.name }),
-    predictions: predictions.map((p) => ({ label: labels?.[p.class_id] ?? p.label, class_id: p.class_id, confidence: p.confidence })),
+    predictions: predictions.map((p) => ({ label: labels?.[p.class_id] ?? p.label, class_id: p.class_id, confidence: roundConfidence(p.confidence) })),
     timings: { ...result.timings },
     processedAt: Date.now(),
   };

@@ -1,7 +1,8 @@
 /**
- * Stored images and their recognition (the car recognizer's API): uploads checked by content,
- * kept in a blob store with their metadata in a {@link FilesStore}; recognition of one image or of
- * a batch (a batch larger than `recognizeBatchSyncMax` runs as the async composite job
+ * Stored images and their recognition (the car recognizer's API): uploads checked as the original
+ * checked them (name, extension, size, content) and then by their pixels, kept in a blob store with
+ * their metadata in a {@link FilesStore}; recognition of one image or of a batch (answered at once,
+ * as the original did; a batch larger than `recognizeBatchSyncMax` runs as the async composite job
  * `files.recognize`, with progress); listings, statistics, a streamed export and the data of the
  * HTML report. Routes only shape what this returns.
  */
@@ -16,10 +17,11 @@ import { FileBlobStore, type BlobStore } from '../store/blobs.js';
 import { SqliteFilesStore, type FileFilter, type FileListQuery, type FileStats, type FilesStore, type StoredFile } from '../store/files.js';
 import { PostgresBlobStore } from '../store/postgres/blobs.js';
 import { PostgresFilesStore } from '../store/postgres/files.js';
-import { probeImage, sniffImageFormat } from '../vision/image.js';
 import { makeThumbnails } from '../vision/thumbnail.js';
 import type { FeatureDeps } from './features.js';
+import { checkUpload, type IncomingFile } from './files-checks.js';
 import { RecognizerChoice, recognitionOf, recognitionRequest } from './files-recognizer.js';
+import { recognitionView, type RecognitionView } from './files-views.js';
 import type { CompositeCall, InferenceService, TaskRequest, TaskResult } from './inference.js';
 import type { SearchService } from './search.js';
 
@@ -35,63 +37,23 @@ export const RecognizeParams = Type.Object(
 );
 export type RecognizeParams = Static<typeof RecognizeParams>;
 
-/** An upload as the route read it. */
-export interface IncomingFile {
-  bytes: Uint8Array;
-  filename: string;
-  /** Cut at the size limit by the multipart reader (the file is larger than the limit). */
-  truncated?: boolean;
-}
-
-const ALLOWED = { jpeg: 'image/jpeg', png: 'image/png' } as const;
-
-const iso = (ms: number) => new Date(ms).toISOString();
-
-/** A stored image as the API shows it. */
-export function fileView(file: StoredFile) {
-  const r = file.recognition;
-  return {
-    image_id: file.id,
-    filename: file.filename,
-    content_type: file.contentType,
-    size: file.sizeBytes,
-    width: file.width,
-    height: file.height,
-    sha256: file.sha256,
-    uploaded_at: iso(file.uploadedAt),
-    processed: r !== undefined,
-    processed_at: r ? iso(r.processedAt) : null,
-    model: r ? r.model : null,
-    label_set: r?.labelSet ?? null,
-    top_prediction: r?.predictions[0] ?? null,
-    predictions: r?.predictions ?? [],
-  };
-}
-
-/** A recognition as the API shows it (`cached`: it was stored already, nothing was computed). */
-export function recognitionView(file: StoredFile, cached: boolean) {
-  const r = file.recognition!;
-  return {
-    image_id: file.id,
-    filename: file.filename,
-    predictions: r.predictions,
-    top_prediction: r.predictions[0] ?? null,
-    model: r.model,
-    label_set: r.labelSet ?? null,
-    timings: r.timings,
-    processed_at: iso(r.processedAt),
-    cached,
-  };
-}
-
-export type RecognitionView = ReturnType<typeof recognitionView>;
+export type { IncomingFile };
 
 export interface BatchProblem {
-  image_id: number;
+  id: number;
   code: string;
   message: string;
 }
 
+/** A batch of the car recognizer's API, answered at once. */
+export interface SyncBatch {
+  /** One per id sent that was recognized, in the order sent (a repeated id is answered again). */
+  results: RecognitionView[];
+  /** The ids skipped (not found, or failed), each with why. */
+  skipped: BatchProblem[];
+}
+
+/** A batch job's result. */
 export interface BatchRecognition {
   model: { alias: string; sha256?: string };
   results: RecognitionView[];
@@ -126,22 +88,16 @@ export class FilesService {
     return this.deps.config.fileMaxBytes || this.deps.config.maxUploadBytes;
   }
 
-  /** Stores one image: JPEG or PNG by content, within the size and pixel limits. */
+  /** Stores one image, once {@link checkUpload} has passed it (each refusal a 400, as the original's). */
   async upload(file: IncomingFile, owner?: string): Promise<StoredFile> {
     const { config, blobs, store } = this.deps;
-    const name = file.filename || 'upload';
-    if (file.truncated || file.bytes.length > this.maxBytes) throw errors.payloadTooLarge(this.maxBytes);
-    const format = sniffImageFormat(file.bytes);
-    if (format !== 'jpeg' && format !== 'png') {
-      throw errors.fileTypeNotAllowed(`'${name.slice(0, 200)}' is ${format ? `a ${format.toUpperCase()} image` : 'not an image'}.`);
-    }
-    const info = await probeImage(file.bytes, { maxPixels: config.maxPixels });
-    const blobKey = `file-${randomUUID()}.${format === 'jpeg' ? 'jpg' : 'png'}`;
+    const info = await checkUpload(file, { maxBytes: this.maxBytes, maxPixels: config.maxPixels });
+    const blobKey = `file-${randomUUID()}.${info.format === 'jpeg' ? 'jpg' : 'png'}`;
     await blobs.put(blobKey, file.bytes);
     try {
       return await store.insert({
-        filename: name,
-        contentType: ALLOWED[format],
+        filename: file.filename,
+        contentType: info.contentType,
         sizeBytes: file.bytes.length,
         sha256: createHash('sha256').update(file.bytes).digest('hex'),
         width: info.width,
@@ -190,6 +146,7 @@ export class FilesService {
     return { file, bytes };
   }
 
+  /** A page of images (every matching one when `limit` is absent) and how many match. */
   list(query: FileListQuery): Promise<{ items: StoredFile[]; total: number }> {
     return this.deps.store.list(query);
   }
@@ -202,6 +159,24 @@ export class FilesService {
     await Promise.all([this.deps.blobs.delete(file.blobKey), this.deps.blobs.delete(thumbnailKey(file))]);
     await this.deps.search?.forget(indexId(id)).catch((error: unknown) => this.deps.log.warn({ err: error, image: id }, 'could not remove a deleted file from the vector index'));
     return file;
+  }
+
+  /**
+   * Deletes every image (an inference key's own only), as the original's `DELETE /files/`; an image
+   * another request deletes meanwhile is not counted. Returns how many this call deleted.
+   */
+  async deleteAll(owner?: string): Promise<number> {
+    let count = 0;
+    // Pages go by id, so deleting what a page held does not move the next page.
+    for await (const file of this.each(owner === undefined ? {} : { owner })) {
+      try {
+        await this.delete(file.id);
+        count++;
+      } catch (error) {
+        if (!(error instanceof ArgusError && error.code === 'file_not_found')) throw error;
+      }
+    }
+    return count;
   }
 
   /** Forgets an image's predictions, so the next inference computes them again. */
@@ -240,7 +215,8 @@ export class FilesService {
     if (!updated) throw errors.fileNotFound(id);
     if (config.filesIndex && search) {
       const top = updated.recognition!.predictions[0];
-      await search.indexImage(indexId(id), { bytes }, { metadata: { image_id: id, filename: file.filename, ...(top && { label: top.label }) } });
+      // Owned like the file: its owner's searches find it, other keys' do not.
+      await search.indexImage(indexId(id), { bytes }, { metadata: { image_id: id, filename: file.filename, ...(top && { label: top.label }) }, owner: file.owner || undefined });
     }
     return recognitionView(updated, false);
   }
@@ -262,7 +238,7 @@ export class FilesService {
         } catch (error) {
           if (!(error instanceof ArgusError)) this.deps.log.error({ err: error, image: id }, 'recognizing a stored image failed');
           const { code, message } = problemOf(error);
-          problems[index] = { image_id: id, code, message };
+          problems[index] = { id, code, message };
         }
         progress?.({ done: ++done, total: unique.length });
       }
@@ -276,16 +252,23 @@ export class FilesService {
     };
   }
 
-  /** An inference batch: answered now when small, else accepted as an async job (with progress). */
-  async recognizeBatch(ids: number[], owner?: string): Promise<{ sync: BatchRecognition } | { job: JobRecord }> {
-    const { config, service } = this.deps;
+  /**
+   * An inference batch as the original answered it: each id sent that could be recognized, in
+   * order, the others skipped (and logged); a 400 when none could be (an empty list too). Past
+   * `recognizeBatchSyncMax` distinct ids it is accepted as an async job instead.
+   */
+  async recognizeBatch(ids: number[], owner?: string): Promise<{ sync: SyncBatch } | { job: JobRecord }> {
+    const { config, service, log } = this.deps;
+    if (ids.length === 0) throw errors.noImageRecognized([]);
     const unique = [...new Set(ids)];
     if (unique.length > config.recognizeBatchSyncMax) {
       return { job: await service.submit({ task: RECOGNIZE_TASK, params: { image_ids: unique }, owner }) };
     }
     const outcome = await this.recognizeMany(unique, undefined, undefined, owner);
     if (outcome.results.length === 0) throw errors.noImageRecognized(outcome.errors);
-    return { sync: outcome };
+    if (outcome.errors.length > 0) log.info({ skipped: outcome.errors }, `inference batch: ${outcome.errors.length} of ${unique.length} images skipped`);
+    const byId = new Map(outcome.results.map((r) => [r.id, r]));
+    return { sync: { results: ids.flatMap((id) => byId.get(id) ?? []), skipped: outcome.errors } };
   }
 
   /** The composite task behind a batch job. */

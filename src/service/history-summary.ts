@@ -44,7 +44,15 @@ export function summarise(result: unknown): { labels: string[]; summary: string 
     const summary = top && typeof top.label === 'string' ? `${top.label} ${typeof top.confidence === 'number' ? top.confidence.toFixed(2) : ''}`.trim() : 'no predictions';
     return { labels, summary };
   }
-  if (Array.isArray(r.faces)) return { labels: r.faces.length ? ['face'] : [], summary: plural(r.faces.length, 'face', 'faces') };
+  if (Array.isArray(r.faces)) {
+    // Recognized faces (faces-recognize) carry a name, null for unknown: list who was seen.
+    const faces = array(r.faces);
+    if (faces.some((f) => 'name' in f)) {
+      const counted = countLabels(faces.map((f) => ({ label: typeof f.name === 'string' ? f.name : 'unknown' })));
+      return { labels: counted.labels, summary: counted.summary || 'no faces' };
+    }
+    return { labels: r.faces.length ? ['face'] : [], summary: plural(r.faces.length, 'face', 'faces') };
+  }
   if (Array.isArray(r.people)) return { labels: r.people.length ? ['person'] : [], summary: plural(r.people.length, 'person', 'people') };
   if (Array.isArray(r.lines)) {
     const text = typeof r.text === 'string' ? `: ${clip(r.text.replace(/\s+/g, ' '), 80)}` : '';

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { errors } from '../errors.js';
 import type { JobQueue, JobRecord } from '../jobs/types.js';
-import type { HistoryEntry, HistoryFacets, HistoryFilter, HistoryPage, HistoryStore, HistorySummary, NewHistoryEntry } from '../store/history.js';
+import type { HistoryEntry, HistoryFacets, HistoryFilter, HistoryOwner, HistoryPage, HistoryStore, HistorySummary, NewHistoryEntry } from '../store/history.js';
 import { makeThumbnails, type ThumbnailOptions, type Thumbnails } from '../vision/thumbnail.js';
 import { summarise } from './history-summary.js';
 import type { FinishedRequest, InferenceService } from './inference.js';
@@ -64,34 +64,44 @@ export class HistoryService {
     return this.deps.size > 0;
   }
 
-  /** Subscribes to new history entries and job state changes; returns the unsubscribe function. */
-  watch(listener: (event: ActivityEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+  /**
+   * Subscribes to new history entries and job state changes; returns the unsubscribe function.
+   * With `owner` (an inference key's id), only that owner's entries and jobs are passed on.
+   */
+  watch(listener: (event: ActivityEvent) => void, owner?: HistoryOwner): () => void {
+    const scoped = owner === undefined ? listener : (event: ActivityEvent) => {
+      if ((event.type === 'job' ? event.job.owner : event.entry.owner) === owner) listener(event);
+    };
+    this.listeners.add(scoped);
+    return () => this.listeners.delete(scoped);
   }
 
+  /**
+   * Every read below takes the reader's `owner`: an inference key's id sees only its own entries
+   * (another key's answers 404, as an id that does not exist); undefined (admin, auth off) sees all.
+   */
   list(filter: HistoryFilter): Promise<HistoryPage> {
     return this.deps.store.list(filter);
   }
 
-  facets(): Promise<HistoryFacets> {
-    return this.deps.store.facets();
+  facets(owner?: HistoryOwner): Promise<HistoryFacets> {
+    return this.deps.store.facets(owner);
   }
 
-  async get(id: string): Promise<HistoryEntry> {
-    const entry = await this.deps.store.get(id);
+  async get(id: string, owner?: HistoryOwner): Promise<HistoryEntry> {
+    const entry = await this.deps.store.get(id, owner);
     if (!entry) throw errors.historyNotFound(id);
     return entry;
   }
 
-  async image(id: string, which: 'thumbnail' | 'preview'): Promise<Uint8Array> {
-    const bytes = await this.deps.store.image(id, which);
+  async image(id: string, which: 'thumbnail' | 'preview', owner?: HistoryOwner): Promise<Uint8Array> {
+    const bytes = await this.deps.store.image(id, which, owner);
     if (!bytes) throw errors.historyNotFound(id, which);
     return bytes;
   }
 
-  async delete(id: string): Promise<void> {
-    if (!(await this.deps.store.delete(id))) throw errors.historyNotFound(id);
+  async delete(id: string, owner?: HistoryOwner): Promise<void> {
+    if (!(await this.deps.store.delete(id, owner))) throw errors.historyNotFound(id);
   }
 
   /** Resolves once every result handed over so far has been written (tests, shutdown). */
@@ -155,9 +165,10 @@ export class HistoryService {
       thumbnail: images?.thumbnail,
       preview: images?.preview,
       created_at: Date.now(),
+      owner: finished.owner ?? '',
     };
     await this.deps.store.add(entry, this.deps.size);
     const { thumbnail: _t, preview: _p, params: _params, result: _r, ...rest } = entry;
-    this.emit({ type: 'history', entry: { ...rest, has_thumbnail: images !== undefined, has_preview: images !== undefined } });
+    this.emit({ type: 'history', entry: { ...rest, owner: rest.owner ?? '', has_thumbnail: images !== undefined, has_preview: images !== undefined } });
   }
 }

@@ -14,6 +14,7 @@ import { taskDefinition } from '../tasks/table.js';
 import type { InputKind, StageTimings, TaskInput } from '../tasks/types.js';
 import { probeImage, type ImageInfo } from '../vision/image.js';
 import type { ThumbnailSides, Thumbnails } from '../vision/thumbnail.js';
+import { callerOwner } from './caller.js';
 import type { UrlFetcher } from './fetch-url.js';
 
 /** An image as it arrived: its encoded bytes. */
@@ -39,7 +40,10 @@ export interface TaskRequest {
   /** Several images (chat). */
   images?: ImageSource[];
   text?: string;
-  /** Owner (API key id) recorded with async jobs. */
+  /**
+   * Owner (an inference key's id) of what the request creates: its job, its history entry, a
+   * stored embedding. When absent, the caller of the request being served (service/caller.ts).
+   */
   owner?: string;
   /**
    * Streaming (sync requests only): receives each partial result the task emits (chat text
@@ -70,6 +74,8 @@ export interface FinishedRequest {
   params?: unknown;
   image?: ImageInput;
   text?: string;
+  /** Whose request it was (an inference key's id); undefined when unowned (admin key, auth off). */
+  owner?: string;
   result?: TaskResult;
   error?: ErrorBody;
   /**
@@ -240,8 +246,13 @@ export class InferenceService {
 
   /** Whether a request for `task` that names no model has an installed model to answer it. */
   hasDefaultModel(task: TaskName): boolean {
-    const manifest = this.defaultModel(task);
-    return manifest !== undefined && this.deps.catalog.availability(manifest).available;
+    return this.canAnswer(task);
+  }
+
+  /** Whether a request for `task` naming `alias` (or none: the default) has an installed model of that task to answer it. */
+  canAnswer(task: TaskName, alias?: string): boolean {
+    const manifest = alias === undefined ? this.defaultModel(task) : this.deps.catalog.get(alias);
+    return manifest !== undefined && manifest.task === task && this.deps.catalog.availability(manifest).available;
   }
 
   private validateParams(schema: TSchema, task: string, raw: unknown): unknown {
@@ -276,7 +287,12 @@ export class InferenceService {
       case 'images':
         break;
     }
-    const { maxPixels } = this.deps.config;
+    const { maxPixels, maxUploadBytes } = this.deps.config;
+    // One size limit however an image arrives: multipart and URLs stop reading at it, and base64
+    // in JSON (whose body limit allows its 4/3 encoding) is held to it here, decoded.
+    for (const one of [...(image ? [image] : []), ...(images ?? [])]) {
+      if (one.bytes.length > maxUploadBytes) throw errors.imageOverLimit(one.bytes.length, maxUploadBytes);
+    }
     for (const extra of images ?? []) await probeImage(extra.bytes, { maxPixels });
     return image ? probeImage(image.bytes, { maxPixels }) : undefined;
   }
@@ -393,10 +409,11 @@ export class InferenceService {
   }
 
   /** Runs a task now and returns its result (interactive priority). */
-  async run(request: TaskRequest): Promise<TaskResult> {
+  async run(raw: TaskRequest): Promise<TaskResult> {
+    const request = { ...raw, owner: raw.owner ?? callerOwner() };
     if (request.unobserved || this.resultListeners.size === 0) return this.runAt(request, 'interactive');
-    const { task, model, params, text } = request;
-    let asked: Omit<FinishedRequest, 'id' | 'result' | 'error'> = { kind: 'sync' as const, task, model, params, text };
+    const { task, model, params, text, owner } = request;
+    let asked: Omit<FinishedRequest, 'id' | 'result' | 'error'> = { kind: 'sync' as const, task, model, params, text, owner };
     try {
       const resolved = await this.resolveImages(request);
       asked = { ...asked, image: resolved.image ?? resolved.images?.[0] };
@@ -416,7 +433,7 @@ export class InferenceService {
   async submit(raw: TaskRequest): Promise<JobRecord> {
     if (raw.images?.length) throw errors.badRequest('Async jobs take one image; send several images to the synchronous route.');
     // A URL is fetched now, so the job keeps the image itself and a later change of the URL cannot alter it.
-    const request = await this.resolveImages(raw);
+    const request = await this.resolveImages({ ...raw, owner: raw.owner ?? callerOwner() });
     const prepared = await this.prepare(request);
     const id = randomUUID();
     const inputKey = prepared.image ? `${id}.${prepared.image.format}` : '';
@@ -440,6 +457,46 @@ export class InferenceService {
     const job = await this.deps.queue.get(id);
     if (!job || (owner !== undefined && job.owner !== owner)) throw errors.jobNotFound(id);
     return job;
+  }
+
+  /**
+   * A job once it has finished (succeeded or failed): how a surface that answers synchronously
+   * waits for work it ran as a durable job. It follows the queue's own state changes where the
+   * queue reports them (embedded), and polls where the job finishes on another node (BullMQ).
+   * Rejects with `request_cancelled` when `signal` aborts; the job itself goes on.
+   */
+  async awaitJob(id: string, owner?: string, signal?: AbortSignal): Promise<JobRecord> {
+    const done = (job: JobRecord) => job.status === 'succeeded' || job.status === 'failed';
+    // Set by the watcher, so a change between a read and the wait that follows it is not missed.
+    let changed = false;
+    let wake: () => void = () => undefined;
+    const unwatch = this.deps.queue.watch?.((job) => {
+      if (job.id !== id || !done(job)) return;
+      changed = true;
+      wake();
+    });
+    const onAbort = () => wake();
+    signal?.addEventListener('abort', onAbort);
+    try {
+      // With a watcher the poll is only a safety net; without one it backs off from 25 ms to 500 ms.
+      for (let delay = 25; ; delay = Math.min(delay * 2, 500)) {
+        if (signal?.aborted) throw errors.cancelled();
+        changed = false;
+        const job = await this.getJob(id, owner);
+        if (done(job)) return job;
+        await new Promise<void>((resolve) => {
+          if (changed || signal?.aborted) return resolve();
+          const timer = setTimeout(resolve, unwatch ? 5_000 : delay);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+    } finally {
+      unwatch?.();
+      signal?.removeEventListener('abort', onAbort);
+    }
   }
 
   /** Computes one queued job; the queue records what this returns or throws. */
@@ -477,7 +534,7 @@ export class InferenceService {
       const bytes = job.inputKey ? await this.deps.blobs.get(job.inputKey).catch(() => undefined) : undefined;
       this.notify({
         kind: 'job', id: job.id, task: job.task, model: job.model || undefined, params: job.params, image: bytes && { bytes }, text: job.text,
-        result: job.result as TaskResult | undefined, error: job.error, thumbnails: this.jobPreviews.get(job.id),
+        owner: job.owner || undefined, result: job.result as TaskResult | undefined, error: job.error, thumbnails: this.jobPreviews.get(job.id),
       });
     }
     this.jobPreviews.delete(job.id);

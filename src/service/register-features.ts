@@ -1,6 +1,9 @@
+import { SqliteFaceGalleryStore } from '../store/face-gallery.js';
+import { PostgresFaceGalleryStore } from '../store/postgres/face-gallery.js';
 import { PostgresVectorStore } from '../store/postgres/vectors.js';
 import { SqliteVectorStore } from '../store/vectors.js';
 import { registerFaceCompareTask } from './face-compare.js';
+import { FaceGalleryService, registerFaceRecognizeTask } from './face-gallery.js';
 import type { FeatureDeps } from './features.js';
 import { registerSceneTasks, type SceneService } from './scene.js';
 import { registerSearch, type SearchService } from './search.js';
@@ -9,6 +12,7 @@ import { registerVisionAnalyzeTasks } from './vision-analyze.js';
 export interface Features {
   scene: SceneService;
   search: SearchService;
+  gallery: FaceGalleryService;
 }
 
 /**
@@ -22,5 +26,8 @@ export function registerFeatures(deps: FeatureDeps): Features {
   registerFaceCompareTask(deps);
   const store = deps.pg ? new PostgresVectorStore(deps.pg) : new SqliteVectorStore(deps.db);
   const search = registerSearch({ service: deps.service, config: deps.config, log: deps.log, store });
-  return { scene, search };
+  const galleryStore = deps.pg ? new PostgresFaceGalleryStore(deps.pg) : new SqliteFaceGalleryStore(deps.db);
+  const gallery = new FaceGalleryService({ service: deps.service, store: galleryStore, log: deps.log });
+  registerFaceRecognizeTask(deps.service, gallery);
+  return { scene, search, gallery };
 }

@@ -9,6 +9,7 @@ import { CameraRegistry } from '../scene/cameras.js';
 import { Channels, type Listener } from '../scene/channels.js';
 import { motionRuleNames, type CompiledCamera } from '../scene/config.js';
 import { describeFrame } from '../scene/describe.js';
+import type { DronePipeline } from '../scene/drone-pipeline.js';
 import { checkFfmpeg, ffmpegTools, probeVideo, type FfmpegStatus, type FfmpegTools, type VideoSource } from '../scene/ffmpeg.js';
 import { loadPipelineFile } from '../scene/pipeline-file.js';
 import { evaluateFrame, locate, priorityOf, riskOf, type Detected } from '../scene/rules.js';
@@ -17,6 +18,9 @@ import { analyzeVideo, type FrameDetection } from '../scene/video.js';
 import { SqliteCameraStore } from '../store/cameras.js';
 import { PostgresCameraStore } from '../store/postgres/cameras.js';
 import type { FeatureDeps } from './features.js';
+import { sourceFetcherFor } from './fetch-url.js';
+import type { RelayedSource } from './source-relay.js';
+import { VideoSources } from './video-sources.js';
 import type { CompositeCall, CompositeTask, ImageInput, InferenceService, TaskResult } from './inference.js';
 
 const InlineCamera = Type.Object({}, { additionalProperties: true, description: 'A camera config sent with the request (not stored).' });
@@ -25,8 +29,17 @@ const CameraChoice = {
   camera: Type.Optional(InlineCamera),
 };
 
-/** Parameters of the `analyze` task: which camera (by id, or inline). */
-export const AnalyzeParams = Type.Object(CameraChoice, { additionalProperties: false });
+/**
+ * The client's own identifiers for a frame (a request id, an image name): returned unchanged with
+ * the result, and kept with an async job, so a result read back later still says which frame it was.
+ */
+const FrameRef = Type.Record(Type.String({ maxLength: 64 }), Type.String({ maxLength: 4096 }), {
+  maxProperties: 8,
+  description: "The client's own identifiers for this frame (e.g. {\"request_id\": \"r-1\", \"image_id\": \"gate/0001.jpg\"}), returned unchanged in the result.",
+});
+
+/** Parameters of the `analyze` task: which camera (by id, or inline), and the client's ids for the frame. */
+export const AnalyzeParams = Type.Object({ ...CameraChoice, ref: Type.Optional(FrameRef) }, { additionalProperties: false });
 
 /** Parameters of the `video-analyze` task; its text input is the source (a URL, or an upload's key). */
 export const VideoParams = Type.Object(
@@ -40,6 +53,7 @@ export const VideoParams = Type.Object(
 );
 
 type CameraParams = { camera_id?: string; camera?: Record<string, unknown> };
+type AnalyzeParamsT = CameraParams & { ref?: Record<string, string> };
 type VideoParamsT = CameraParams & { fps: number; max_duration_s: number; channel?: string };
 
 const UPLOAD_KEY = /^upload:([0-9a-f-]{36}\.[a-z0-9]{1,8})$/;
@@ -62,26 +76,42 @@ export class SceneService {
   readonly cameras: CameraRegistry;
   readonly streams: StreamSupervisor;
   readonly channels = new Channels();
+  /** The drone service's pipeline_config.json settings, from the pipeline file (empty without them). */
+  readonly drone: DronePipeline;
   private readonly tools: FfmpegTools;
   private ffmpeg?: FfmpegStatus;
   private readonly ffmpegCheck: Promise<FfmpegStatus>;
   private readonly videosDir: string;
+  /** Video and stream URLs under the URL rules, read by ffmpeg through relays. */
+  private readonly sources: VideoSources;
 
   constructor(private readonly deps: FeatureDeps) {
     const { config, log, db, pg } = deps;
     const file = config.pipelineConfig ? loadPipelineFile(resolve(config.pipelineConfig)) : undefined;
     if (file) log.info({ file: file.path, cameras: [...file.cameras.keys()] }, `scene: ${file.cameras.size} cameras from ${file.path}`);
+    this.drone = file?.drone ?? {};
+    if (file?.drone) {
+      const { detector, unusedCaptioner } = file.drone;
+      log.info({ detector: detector ?? config.defaultDetectModel }, `scene: the drone service's API detects with ${detector ?? `the default detector (${config.defaultDetectModel})`} (from ${file.path})`);
+      if (unusedCaptioner) log.warn(`scene: ${file.path} asks for captions by ${unusedCaptioner}; Argus runs no BLIP, so the drone service's API captions each frame with Argus's description sentence (GET /health says blip: false)`);
+    }
     // Distributed: every node reads the same cameras from PostgreSQL; embedded: the local SQLite.
     this.cameras = new CameraRegistry(pg ? new PostgresCameraStore(pg) : new SqliteCameraStore(db), file);
     this.tools = ffmpegTools(config.ffmpegPath);
     this.videosDir = join(config.dataDir, 'videos');
+    this.sources = new VideoSources(sourceFetcherFor(config), config.urlConnectTimeoutMs);
     this.ffmpegCheck = checkFfmpeg(this.tools).then((status) => {
       this.ffmpeg = status;
       if (!status.available) log.warn(this.notices()[0]);
       return status;
     });
     this.streams = new StreamSupervisor(
-      { tools: this.tools, log, detect: (camera, frame) => this.detectFrame(camera, frame, (request) => deps.service.run(request)) },
+      {
+        tools: this.tools,
+        log,
+        openSource: (url) => this.sources.open(url),
+        detect: (camera, frame) => this.detectFrame(camera, frame, (request) => deps.service.run(request)),
+      },
       config.maxStreams,
     );
   }
@@ -90,6 +120,14 @@ export class SceneService {
   notices(): string[] {
     if (!this.ffmpeg || this.ffmpeg.available) return [];
     return [`Video analysis and live streams are off: ffmpeg could not be run as '${this.tools.ffmpeg}' (${this.ffmpeg.reason}). Install it (Debian/Ubuntu: apt-get install ffmpeg) or set ARGUS_FFMPEG_PATH.`];
+  }
+
+  /**
+   * The drone service's `GET /health` fields: `yolo`, whether its API's detector is installed;
+   * `blip`, whether a captioning model runs (never: captions are the description sentence).
+   */
+  droneHealth(): { yolo: boolean; blip: boolean } {
+    return { yolo: this.deps.service.canAnswer('detect', this.drone.detector), blip: false };
   }
 
   /** Throws a 503 that says how to install ffmpeg when it is missing. */
@@ -122,7 +160,8 @@ export class SceneService {
     input: 'image',
     params: AnalyzeParams,
     run: async (call: CompositeCall) => {
-      const camera = await this.resolveCamera(call.params as CameraParams);
+      const params = call.params as AnalyzeParamsT;
+      const camera = await this.resolveCamera(params);
       const detected = (await this.detectFrame(camera, call.image!.bytes, call.run, call.model, camera.conf)) as FrameDetection & { width: number; height: number };
       const started = performance.now();
       const located = detected.detections.map((d: Detected) => locate(camera, { label: d.label, confidence: d.confidence, box: d.box }));
@@ -140,6 +179,7 @@ export class SceneService {
         height: detected.height,
         ...(skipped.length && { skipped_rules: skipped }),
         model: detected.model,
+        ...(params.ref && { ref: params.ref }),
         timings: { ...detected.timings, scene_ms: round2(performance.now() - started) },
       };
     },
@@ -155,6 +195,7 @@ export class SceneService {
       const upload = UPLOAD_KEY.exec(call.text ?? '');
       const path = upload ? join(this.videosDir, upload[1]) : undefined;
       let final = false;
+      let relay: RelayedSource | undefined;
       try {
         await this.requireFfmpeg();
         const camera = await this.resolveCamera(params);
@@ -165,7 +206,10 @@ export class SceneService {
           info = await probeVideo(this.tools, path);
           source = { kind: 'file', path, format: info.format };
         } else if (URL_SOURCE.test(call.text ?? '')) {
-          source = { kind: 'url', url: call.text! };
+          // Checked again now (the job may run long after it was accepted), and at each request ffmpeg makes.
+          await this.sources.check(call.text!);
+          relay = await this.sources.open(call.text!);
+          source = { kind: 'url', url: call.text!, input: relay.input, protocols: relay.protocols };
         } else {
           throw errors.badRequest('The video source must be an rtsp://, rtsps://, http:// or https:// URL, or an uploaded file.');
         }
@@ -178,6 +222,9 @@ export class SceneService {
           maxDurationS: params.max_duration_s,
           detect: (frame) => this.detectFrame(camera, frame, call.run, call.model),
           onFrame: (step) => this.channels.publish(params.channel, { event: 'frame', data: step }),
+        }).catch((error: unknown) => {
+          // ffmpeg only says it could not read the source; the relay knows why (refused, unreachable).
+          throw relay?.error && error instanceof ArgusError && error.code === 'invalid_video' ? relay.error : error;
         });
         this.channels.publish(params.channel, { event: 'done', data: { risk_level: result.risk_level, frames: result.frames } });
         final = true;
@@ -188,6 +235,7 @@ export class SceneService {
         this.channels.publish(params.channel, { event: 'failed', data: { error: error instanceof Error ? error.message : String(error) } });
         throw error;
       } finally {
+        await relay?.close();
         if (path && final && !this.deps.config.keepUploads) await rm(path, { force: true });
       }
     },
@@ -212,6 +260,8 @@ export class SceneService {
       text = `upload:${name}`;
     } else {
       if (!URL_SOURCE.test(request.url!)) throw errors.badRequest('The url must start with rtsp://, rtsps://, http:// or https://.');
+      // Refused here, before a job exists, when the rules forbid the address: nothing has connected.
+      await this.sources.check(request.url!);
       text = request.url!;
     }
     const channel = randomUUID();
@@ -232,6 +282,7 @@ export class SceneService {
     await this.requireFfmpeg();
     const camera = await this.cameras.get(cameraId);
     if (!URL_SOURCE.test(url)) throw errors.badRequest('The url must start with rtsp://, rtsps://, http:// or https://.');
+    await this.sources.check(url);
     return this.streams.start(camera, url, fps);
   }
 

@@ -12,7 +12,7 @@ import type { VectorHit, VectorStore } from '../store/vectors.js';
 import type { EmbedParams } from '../tasks/embed.js';
 import { l2Normalize } from '../tasks/scores.js';
 import type { StageTimings } from '../tasks/types.js';
-import type { CompositeCall, ImageInput, InferenceService, TaskResult } from './inference.js';
+import type { CompositeCall, ImageInput, InferenceService, TaskRequest, TaskResult } from './inference.js';
 
 /** The search parameters, with `k` bounded by the configured `searchMaxK` (so a job asking for more is refused at submit). */
 export function searchParams(maxK?: number) {
@@ -54,22 +54,25 @@ function hitView(hit: VectorHit): SearchHit {
 export class SearchService {
   constructor(private readonly deps: SearchDeps) {}
 
-  /** Keeps an `embed` result asked to be stored (`store: true`) under the result's id; the hook of the embed task. */
-  readonly keep = async (result: TaskResult, params: unknown): Promise<Record<string, unknown>> => {
+  /**
+   * Keeps an `embed` result asked to be stored (`store: true`) under the result's id, owned by the
+   * request's key; the hook of the embed task.
+   */
+  readonly keep = async (result: TaskResult, params: unknown, request?: TaskRequest): Promise<Record<string, unknown>> => {
     const { store, metadata } = params as EmbedParams;
     if (!store) return { stored: false };
     const vector = l2Normalize(result.embedding as number[]);
-    await this.deps.store.put({ id: result.id, model: result.model.alias, vector, metadata, createdAt: Date.now() });
+    await this.deps.store.put({ id: result.id, model: result.model.alias, vector, metadata, createdAt: Date.now(), owner: request?.owner });
     return { stored: true };
   };
 
   /**
-   * Embeds an image and keeps it under `id` (the files API indexes uploads this way), replacing
-   * what that id held. Uses the default embedding model unless one is named.
+   * Embeds an image and keeps it under `id` (the files API indexes uploads this way, owned by the
+   * file's owner), replacing what that id held. Uses the default embedding model unless one is named.
    */
-  async indexImage(id: string, image: ImageInput, options: { model?: string; metadata?: Record<string, unknown> } = {}): Promise<TaskResult> {
-    const result = await this.deps.service.run({ task: 'embed', model: options.model, image, params: { normalize: true } });
-    await this.deps.store.put({ id, model: result.model.alias, vector: Float32Array.from(result.embedding as number[]), metadata: options.metadata, createdAt: Date.now() });
+  async indexImage(id: string, image: ImageInput, options: { model?: string; metadata?: Record<string, unknown>; owner?: string } = {}): Promise<TaskResult> {
+    const result = await this.deps.service.run({ task: 'embed', model: options.model, image, params: { normalize: true }, owner: options.owner });
+    await this.deps.store.put({ id, model: result.model.alias, vector: Float32Array.from(result.embedding as number[]), metadata: options.metadata, createdAt: Date.now(), owner: options.owner });
     return result;
   }
 
@@ -78,9 +81,12 @@ export class SearchService {
     return this.deps.store.delete(id);
   }
 
-  /** Deletes a stored embedding, or a 404 when there is none with that id. */
-  async remove(id: string): Promise<void> {
-    if (!(await this.forget(id))) throw errors.embeddingNotFound(id);
+  /**
+   * Deletes a stored embedding, or a 404 when there is none with that id. With `owner` (an
+   * inference key's id), another owner's embedding is not found either.
+   */
+  async remove(id: string, owner?: string): Promise<void> {
+    if (!(await this.deps.store.delete(id, owner))) throw errors.embeddingNotFound(id);
   }
 
   /** The search composite: the query's embedding (computed, or a stored one), then its nearest stored neighbours. */
@@ -99,7 +105,8 @@ export class SearchService {
     let timings: StageTimings & { queue_ms?: number } = ZERO_STAGES;
     let query: { type: 'image' | 'text' | 'id'; id?: string };
     if (params.id !== undefined) {
-      const entry = await this.deps.store.get(params.id);
+      // Another key's embedding is not found, as one that does not exist.
+      const entry = await this.deps.store.get(params.id, call.owner);
       if (!entry) throw errors.embeddingNotFound(params.id);
       if (call.model && call.model.toLowerCase() !== entry.model) {
         throw errors.badRequest(`Embedding '${params.id}' was stored with model '${entry.model}', not '${call.model}'; leave the model out.`);
@@ -114,7 +121,8 @@ export class SearchService {
       query = { type: hasText ? 'text' : 'image' };
     }
     const started = performance.now();
-    const hits = await this.deps.store.nearest(model.alias, vector, params.k, { exclude: params.id });
+    // An inference key searches its own embeddings; an admin key (and auth off) all of them.
+    const hits = await this.deps.store.nearest(model.alias, vector, params.k, { exclude: params.id, owner: call.owner });
     const { decode_ms, preprocess_ms, inference_ms, postprocess_ms, queue_ms = 0 } = timings;
     return {
       model,

@@ -61,7 +61,8 @@ export interface FileFilter {
 }
 
 export interface FileListQuery extends FileFilter {
-  limit: number;
+  /** Most images in the page; absent: every matching one (the original listed all). */
+  limit?: number;
   offset: number;
   /** By image_id. @defaultValue 'asc' */
   order?: 'asc' | 'desc';
@@ -70,7 +71,10 @@ export interface FileListQuery extends FileFilter {
 export interface FileStats {
   total: number;
   processed: number;
-  /** Recognized images per top label, most first (ties by label). */
+  /**
+   * Recognized images per top label, most first; ties in the order their first image was stored,
+   * as the original's `Counter.most_common` over its files ordered them.
+   */
   labels: Array<{ label: string; count: number }>;
   /** Top-prediction confidences in ten bins: [0, 0.1), [0.1, 0.2), …, [0.9, 1]. */
   confidence: number[];
@@ -208,7 +212,7 @@ export class SqliteFilesStore implements FilesStore {
   async list(query: FileListQuery): Promise<{ items: StoredFile[]; total: number }> {
     const { sql, args } = this.where(query);
     const order = query.order === 'desc' ? 'DESC' : 'ASC';
-    const rows = this.db.prepare(`SELECT * FROM files ${sql} ORDER BY id ${order} LIMIT ? OFFSET ?`).all(...args, query.limit, query.offset) as FileRow[];
+    const rows = this.db.prepare(`SELECT * FROM files ${sql} ORDER BY id ${order} LIMIT ? OFFSET ?`).all(...args, query.limit ?? -1, query.offset) as FileRow[];
     return { items: rows.map(fileFromRow), total: await this.count(query) };
   }
 
@@ -252,7 +256,7 @@ export class SqliteFilesStore implements FilesStore {
         total: number; processed: number; mean: number | null;
       };
       const processed = `FROM files WHERE processed_at IS NOT NULL${mine}`;
-      const labels = this.db.prepare(`SELECT top_label AS label, COUNT(*) AS count ${processed} AND top_label IS NOT NULL GROUP BY top_label ORDER BY count DESC, top_label`).all(args) as FileStats['labels'];
+      const labels = this.db.prepare(`SELECT top_label AS label, COUNT(*) AS count ${processed} AND top_label IS NOT NULL GROUP BY top_label ORDER BY count DESC, MIN(id)`).all(args) as FileStats['labels'];
       const bins = this.db.prepare(`SELECT MIN(CAST(top_confidence * 10 AS INTEGER), 9) AS bin, COUNT(*) AS n ${processed} AND top_confidence IS NOT NULL GROUP BY bin`).all(args) as Array<{ bin: number; n: number }>;
       const models = this.db.prepare(`SELECT model, COUNT(*) AS count ${processed} GROUP BY model ORDER BY count DESC, model`).all(args) as FileStats['models'];
       return { total: totals.total, processed: totals.processed, labels, confidence: confidenceBins(bins), meanInferenceMs: totals.mean, models };

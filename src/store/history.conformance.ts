@@ -42,7 +42,7 @@ export function describeHistoryStore(name: string, open: () => Promise<HistorySt
         await store.add(entry(2, { kind: 'job', status: 'failed', labels: [], summary: 'boom', result: undefined, params: undefined, error: { code: 'model_failed', message: 'boom' }, thumbnail: undefined, preview: undefined, width: undefined, height: undefined, total_ms: undefined }));
         const one = await store.get('id-1');
         const { thumbnail: _t, preview: _p, ...fields } = entry(1, { text: 'a "quoted"\nprompt' });
-        expect(one).toEqual({ ...fields, has_thumbnail: true, has_preview: true });
+        expect(one).toEqual({ ...fields, has_thumbnail: true, has_preview: true, owner: '' });
         expect(JSON.stringify(one!.result)).toBe(JSON.stringify(entry(1).result));
         expect(Buffer.from((await store.image('id-1', 'thumbnail'))!)).toEqual(Buffer.from(JPEG));
         expect(Buffer.from((await store.image('id-1', 'preview'))!)).toEqual(Buffer.from(JPEG));
@@ -50,7 +50,7 @@ export function describeHistoryStore(name: string, open: () => Promise<HistorySt
         const two = await store.get('id-2');
         expect(two).toEqual({
           id: 'id-2', kind: 'job', task: 'detect', model: 'yolov8n', status: 'failed', labels: [], summary: 'boom', result_omitted: false,
-          error: { code: 'model_failed', message: 'boom' }, has_thumbnail: false, has_preview: false, created_at: entry(2).created_at,
+          error: { code: 'model_failed', message: 'boom' }, has_thumbnail: false, has_preview: false, created_at: entry(2).created_at, owner: '',
         });
         expect(await store.image('id-2', 'preview')).toBeUndefined();
         expect(await store.get('nope')).toBeUndefined();
@@ -105,6 +105,30 @@ export function describeHistoryStore(name: string, open: () => Promise<HistorySt
         expect(await store.trim(5)).toBe(0);
         expect(await store.trim(0)).toBe(2);
         expect(await store.facets()).toEqual({ tasks: [], models: [], labels: [] });
+      } finally {
+        await close();
+      }
+    });
+
+    it("keeps each owner's entries to that owner: lists, reads, images, facets and deletes; no owner reads all", async () => {
+      const { store, close } = await open();
+      try {
+        await store.add(entry(1, { owner: 'k_a' }));
+        await store.add(entry(2, { owner: 'k_b', task: 'classify', labels: ['minibus'] }));
+        await store.add(entry(3));
+        expect((await store.list({ limit: 10, owner: 'k_a' })).items.map((i) => [i.id, i.owner])).toEqual([['id-1', 'k_a']]);
+        expect((await store.list({ limit: 10, owner: 'k_b' })).items.map((i) => i.id)).toEqual(['id-2']);
+        expect((await store.list({ limit: 10 })).items.map((i) => i.id)).toEqual(['id-3', 'id-2', 'id-1']);
+        expect(await store.get('id-1', 'k_b')).toBeUndefined();
+        expect((await store.get('id-1', 'k_a'))?.owner).toBe('k_a');
+        expect((await store.get('id-1'))?.owner).toBe('k_a');
+        expect(await store.image('id-1', 'preview', 'k_b')).toBeUndefined();
+        expect(await store.image('id-1', 'preview', 'k_a')).toBeDefined();
+        expect(await store.facets('k_b')).toEqual({ tasks: ['classify'], models: ['yolov8n'], labels: ['minibus'] });
+        expect(await store.delete('id-1', 'k_b')).toBe(false);
+        expect(await store.delete('id-3', 'k_a')).toBe(false);
+        expect(await store.delete('id-1', 'k_a')).toBe(true);
+        expect(await store.delete('id-3')).toBe(true);
       } finally {
         await close();
       }

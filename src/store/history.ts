@@ -29,18 +29,29 @@ export interface HistoryEntry {
   has_preview: boolean;
   /** Unix milliseconds. */
   created_at: number;
+  /** The inference key whose request made it; '' when unowned (auth off, an admin key). */
+  owner: string;
 }
 
 /** A row of a listing: the entry without its params and result. */
 export type HistorySummary = Omit<HistoryEntry, 'params' | 'result'>;
 
 /** What is added: the entry and its JPEG images (absent when the request had no image). */
-export interface NewHistoryEntry extends Omit<HistoryEntry, 'has_thumbnail' | 'has_preview'> {
+export interface NewHistoryEntry extends Omit<HistoryEntry, 'has_thumbnail' | 'has_preview' | 'owner'> {
+  /** The inference key whose request made it; absent or '' when unowned. */
+  owner?: string;
   thumbnail?: Uint8Array;
   preview?: Uint8Array;
 }
 
+/**
+ * Whose entries a read may see: an inference key's id sees only its own; undefined (an admin key,
+ * auth off) sees all.
+ */
+export type HistoryOwner = string | undefined;
+
 export interface HistoryFilter {
+  owner?: HistoryOwner;
   task?: string;
   model?: string;
   label?: string;
@@ -78,11 +89,12 @@ export interface HistoryStore {
    */
   add(entry: NewHistoryEntry, keep?: number): Promise<void>;
   list(filter: HistoryFilter): Promise<HistoryPage>;
-  get(id: string): Promise<HistoryEntry | undefined>;
-  image(id: string, which: 'thumbnail' | 'preview'): Promise<Uint8Array | undefined>;
-  facets(): Promise<HistoryFacets>;
-  /** Deletes one entry; false when there was none. */
-  delete(id: string): Promise<boolean>;
+  /** One entry; with `owner`, undefined when another owner's (as if it did not exist). Same rule for the methods below. */
+  get(id: string, owner?: HistoryOwner): Promise<HistoryEntry | undefined>;
+  image(id: string, which: 'thumbnail' | 'preview', owner?: HistoryOwner): Promise<Uint8Array | undefined>;
+  facets(owner?: HistoryOwner): Promise<HistoryFacets>;
+  /** Deletes one entry; false when there was none (or it is another owner's). */
+  delete(id: string, owner?: HistoryOwner): Promise<boolean>;
   /** Deletes all but the newest `keep` entries; returns how many went. */
   trim(keep: number): Promise<number>;
 }
@@ -107,10 +119,11 @@ interface Row {
   has_thumbnail: number;
   has_preview: number;
   created_at: number;
+  owner: string;
 }
 
 const SUMMARY_COLUMNS = `seq, id, kind, task, model, status, labels, summary, result_omitted, error, text_input, width, height,
-  total_ms, thumbnail IS NOT NULL AS has_thumbnail, preview IS NOT NULL AS has_preview, created_at`;
+  total_ms, thumbnail IS NOT NULL AS has_thumbnail, preview IS NOT NULL AS has_preview, created_at, owner`;
 
 /** better-sqlite3 binds only Buffers as BLOBs: wrap a plain Uint8Array without copying its bytes. */
 const asBuffer = (bytes: Uint8Array): Buffer => (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
@@ -135,8 +148,12 @@ function toSummary(row: Row): HistorySummary {
     has_thumbnail: row.has_thumbnail === 1,
     has_preview: row.has_preview === 1,
     created_at: row.created_at,
+    owner: row.owner,
   };
 }
+
+/** The SQL condition and argument that keep a read to one owner's rows (none for an unowned reader). */
+const ownedBy = (owner: HistoryOwner) => (owner === undefined ? { clause: '', args: {} } : { clause: ' AND owner = @owner', args: { owner } });
 
 /** The embedded history: one SQLite table, images as BLOBs beside their rows. */
 export class SqliteHistoryStore implements HistoryStore {
@@ -148,8 +165,8 @@ export class SqliteHistoryStore implements HistoryStore {
 
   constructor(private readonly db: SqliteDatabase) {
     this.insert = db.prepare(`INSERT OR REPLACE INTO history
-      (id, kind, task, model, status, labels, summary, params, result, result_omitted, error, text_input, width, height, total_ms, thumbnail, preview, created_at)
-      VALUES (@id, @kind, @task, @model, @status, @labels, @summary, @params, @result, @result_omitted, @error, @text_input, @width, @height, @total_ms, @thumbnail, @preview, @created_at)`);
+      (id, kind, task, model, status, labels, summary, params, result, result_omitted, error, text_input, width, height, total_ms, thumbnail, preview, created_at, owner)
+      VALUES (@id, @kind, @task, @model, @status, @labels, @summary, @params, @result, @result_omitted, @error, @text_input, @width, @height, @total_ms, @thumbnail, @preview, @created_at, @owner)`);
     this.trimStatement = db.prepare('DELETE FROM history WHERE seq <= (SELECT seq FROM history ORDER BY seq DESC LIMIT 1 OFFSET @keep)');
     this.addAndTrim = db.transaction((row: Record<string, unknown>, keep: number | undefined) => {
       this.insert.run(row);
@@ -177,6 +194,7 @@ export class SqliteHistoryStore implements HistoryStore {
       thumbnail: entry.thumbnail ? asBuffer(entry.thumbnail) : null,
       preview: entry.preview ? asBuffer(entry.preview) : null,
       created_at: entry.created_at,
+      owner: entry.owner ?? '',
     }, keep);
   }
 
@@ -188,6 +206,7 @@ export class SqliteHistoryStore implements HistoryStore {
       where.push(clause);
       args[name] = value;
     };
+    add(filter.owner, 'owner = @owner', 'owner');
     add(filter.task, 'task = @task', 'task');
     add(filter.model, 'model = @model', 'model');
     add(filter.status, 'status = @status', 'status');
@@ -202,29 +221,33 @@ export class SqliteHistoryStore implements HistoryStore {
     return { items: page.map(toSummary), next: more ? String(page[page.length - 1].seq) : undefined };
   }
 
-  async get(id: string): Promise<HistoryEntry | undefined> {
-    const row = this.db.prepare(`SELECT ${SUMMARY_COLUMNS}, params, result FROM history WHERE id = ?`).get(id) as Row | undefined;
+  async get(id: string, owner?: HistoryOwner): Promise<HistoryEntry | undefined> {
+    const owned = ownedBy(owner);
+    const row = this.db.prepare(`SELECT ${SUMMARY_COLUMNS}, params, result FROM history WHERE id = @id${owned.clause}`).get({ id, ...owned.args }) as Row | undefined;
     return row && { ...toSummary(row), params: parse(row.params), result: parse(row.result) };
   }
 
-  async image(id: string, which: 'thumbnail' | 'preview'): Promise<Uint8Array | undefined> {
+  async image(id: string, which: 'thumbnail' | 'preview', owner?: HistoryOwner): Promise<Uint8Array | undefined> {
     // `which` is one of two literals, never user text, so it can name the column.
     const column = which === 'preview' ? 'preview' : 'thumbnail';
-    const bytes = this.db.prepare(`SELECT ${column} FROM history WHERE id = ?`).pluck().get(id) as Buffer | null | undefined;
+    const owned = ownedBy(owner);
+    const bytes = this.db.prepare(`SELECT ${column} FROM history WHERE id = @id${owned.clause}`).pluck().get({ id, ...owned.args }) as Buffer | null | undefined;
     return bytes ?? undefined;
   }
 
-  async facets(): Promise<HistoryFacets> {
-    const distinct = (sql: string) => this.db.prepare(sql).pluck().all() as string[];
+  async facets(owner?: HistoryOwner): Promise<HistoryFacets> {
+    const where = owner === undefined ? '' : 'WHERE owner = @owner';
+    const distinct = (sql: string) => this.db.prepare(sql).pluck().all(owner === undefined ? {} : { owner }) as string[];
     return {
-      tasks: distinct('SELECT DISTINCT task FROM history ORDER BY task'),
-      models: distinct('SELECT DISTINCT model FROM history ORDER BY model'),
-      labels: distinct('SELECT DISTINCT json_each.value FROM history, json_each(history.labels) ORDER BY 1'),
+      tasks: distinct(`SELECT DISTINCT task FROM history ${where} ORDER BY task`),
+      models: distinct(`SELECT DISTINCT model FROM history ${where} ORDER BY model`),
+      labels: distinct(`SELECT DISTINCT json_each.value FROM history, json_each(history.labels) ${where} ORDER BY 1`),
     };
   }
 
-  async delete(id: string): Promise<boolean> {
-    return this.db.prepare('DELETE FROM history WHERE id = ?').run(id).changes > 0;
+  async delete(id: string, owner?: HistoryOwner): Promise<boolean> {
+    const owned = ownedBy(owner);
+    return this.db.prepare(`DELETE FROM history WHERE id = @id${owned.clause}`).run({ id, ...owned.args }).changes > 0;
   }
 
   async trim(keep: number): Promise<number> {

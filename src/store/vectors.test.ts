@@ -57,6 +57,25 @@ function vectorStoreSuite(name: string, open: () => Promise<Harness>): void {
       expect(hits.map((h) => h.id)).toEqual(['v1', 'v2', 'v3']);
     });
 
+    it("keeps each owner's embeddings to that owner: k of its own nearest, get and delete; no owner searches all", async () => {
+      harness = await open();
+      const { store } = harness;
+      // The other owner's vectors are the nearest: an owner's search must still fill its k.
+      for (let i = 0; i < 4; i++) await store.put({ id: `b${i}`, model: 'm', vector: unit(1, i * 0.01, 0), createdAt: i, owner: 'k_b' });
+      for (let i = 0; i < 3; i++) await store.put({ id: `a${i}`, model: 'm', vector: unit(1, 1 + i, 0), createdAt: i, owner: 'k_a' });
+      await store.put({ id: 'shared', model: 'm', vector: unit(1, 0, 0), createdAt: 9 });
+      const mine = await store.nearest('m', unit(1, 0, 0), 2, { owner: 'k_a' });
+      expect(mine.map((h) => h.id)).toEqual(['a0', 'a1']);
+      expect(mine[0].score).toBeCloseTo(1 / Math.hypot(1, 1), 5);
+      expect((await store.nearest('m', unit(1, 0, 0), 2, { owner: 'k_a', exclude: 'a0' })).map((h) => h.id)).toEqual(['a1', 'a2']);
+      expect((await store.nearest('m', unit(1, 0, 0), 2)).map((h) => h.id)).toEqual(['b0', 'shared']);
+      expect(await store.get('b0', 'k_a')).toBeUndefined();
+      expect(await store.get('a0', 'k_a')).toMatchObject({ id: 'a0', owner: 'k_a' });
+      expect(await store.get('b0')).toMatchObject({ owner: 'k_b' });
+      expect(await store.delete('b0', 'k_a')).toBe(false);
+      expect(await store.delete('b0', 'k_b')).toBe(true);
+    });
+
     it('replaces an entry stored again under the same id, and deletes', async () => {
       harness = await open();
       const { store } = harness;

@@ -17,6 +17,8 @@ export interface StoredVector {
   metadata?: Record<string, unknown>;
   /** Unix milliseconds. */
   createdAt: number;
+  /** The inference key that stored it; absent or '' when unowned (auth off, an admin key). */
+  owner?: string;
 }
 
 /** A search answer: a stored embedding and its cosine similarity to the query (1 = same direction). */
@@ -30,15 +32,18 @@ export interface VectorHit {
 export interface NearestOptions {
   /** Leave this id out (searching by a stored embedding does not return itself). */
   exclude?: string;
+  /** Search only this owner's embeddings (an inference key's id); all of them when absent. */
+  owner?: string;
 }
 
 /** Where embeddings are kept and searched. Exact or approximate is the implementation's choice, said in its docs. */
 export interface VectorStore {
   /** Adds an embedding, replacing one with the same id. */
   put(entry: StoredVector): Promise<void>;
-  get(id: string): Promise<StoredVector | undefined>;
-  /** Deletes an embedding; false when there was none with that id. */
-  delete(id: string): Promise<boolean>;
+  /** One embedding; with `owner`, undefined when another owner's (as if it did not exist). */
+  get(id: string, owner?: string): Promise<StoredVector | undefined>;
+  /** Deletes an embedding; false when there was none with that id (or, with `owner`, it is another owner's). */
+  delete(id: string, owner?: string): Promise<boolean>;
   /** The `k` stored embeddings of `model` nearest to `vector` by cosine similarity, best first. */
   nearest(model: string, vector: Float32Array, k: number, options?: NearestOptions): Promise<VectorHit[]>;
   /** How many embeddings are stored (of one model, when given). */
@@ -52,6 +57,7 @@ interface Row {
   dim: number;
   metadata: string | null;
   created_at: number;
+  owner: string;
 }
 
 const blob = (vector: Float32Array) => Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
@@ -95,25 +101,26 @@ export class SqliteVectorStore implements VectorStore {
       const old = this.row(entry.id);
       if (old) this.remove(old);
       const { lastInsertRowid } = this.db
-        .prepare('INSERT INTO embeddings (id, model, dim, metadata, created_at) VALUES (?, ?, ?, ?, ?)')
-        .run(entry.id, entry.model, entry.vector.length, entry.metadata === undefined ? null : JSON.stringify(entry.metadata), entry.createdAt);
+        .prepare('INSERT INTO embeddings (id, model, dim, metadata, created_at, owner) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(entry.id, entry.model, entry.vector.length, entry.metadata === undefined ? null : JSON.stringify(entry.metadata), entry.createdAt, entry.owner ?? '');
       this.db.prepare(`INSERT INTO ${table} (rowid, model, embedding) VALUES (?, ?, ?)`).run(BigInt(lastInsertRowid), entry.model, blob(entry.vector));
     })();
   }
 
-  async get(id: string): Promise<StoredVector | undefined> {
+  async get(id: string, owner?: string): Promise<StoredVector | undefined> {
     const row = this.row(id);
-    if (!row) return undefined;
+    if (!row || (owner !== undefined && row.owner !== owner)) return undefined;
     const bytes = this.db.prepare(`SELECT embedding FROM ${this.table(row.dim)} WHERE rowid = ?`).pluck().get(BigInt(row.seq)) as Buffer;
     const vector = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-    return { id: row.id, model: row.model, vector, metadata: parse(row.metadata), createdAt: row.created_at };
+    return { id: row.id, model: row.model, vector, metadata: parse(row.metadata), createdAt: row.created_at, owner: row.owner };
   }
 
-  async delete(id: string): Promise<boolean> {
+  async delete(id: string, owner?: string): Promise<boolean> {
     return this.db.transaction(() => {
       const row = this.row(id);
-      if (row) this.remove(row);
-      return row !== undefined;
+      const mine = row !== undefined && (owner === undefined || row.owner === owner);
+      if (mine) this.remove(row);
+      return mine;
     })();
   }
 
@@ -121,10 +128,20 @@ export class SqliteVectorStore implements VectorStore {
     const dims = this.db.prepare('SELECT DISTINCT dim FROM embeddings WHERE model = ?').pluck().all(model) as number[];
     if (!dims.includes(vector.length)) return [];
     const wanted = k + (options.exclude ? 1 : 0);
-    const rows = this.db.prepare(`
-      WITH hits AS (SELECT rowid, distance FROM ${this.table(vector.length)} WHERE embedding MATCH ? AND k = ? AND model = ?)
-      SELECT e.id, e.metadata, e.created_at, hits.distance FROM hits JOIN embeddings e ON e.seq = hits.rowid ORDER BY hits.distance, e.id
-    `).all(blob(vector), wanted, model) as Array<{ id: string; metadata: string | null; created_at: number; distance: number }>;
+    type Hit = { id: string; metadata: string | null; created_at: number; distance: number };
+    // One owner's embeddings: the same exact scan, with the owner in the WHERE clause (vec0's KNN
+    // query filters only on its partition key, so it would find the k nearest of every owner and
+    // leave this one fewer than k).
+    const rows = options.owner !== undefined
+      ? this.db.prepare(`
+          SELECT e.id, e.metadata, e.created_at, vec_distance_cosine(v.embedding, ?) AS distance
+          FROM embeddings e JOIN ${this.table(vector.length)} v ON v.rowid = e.seq
+          WHERE e.model = ? AND e.dim = ? AND e.owner = ? ORDER BY distance, e.id LIMIT ?
+        `).all(blob(vector), model, vector.length, options.owner, wanted) as Hit[]
+      : this.db.prepare(`
+          WITH hits AS (SELECT rowid, distance FROM ${this.table(vector.length)} WHERE embedding MATCH ? AND k = ? AND model = ?)
+          SELECT e.id, e.metadata, e.created_at, hits.distance FROM hits JOIN embeddings e ON e.seq = hits.rowid ORDER BY hits.distance, e.id
+        `).all(blob(vector), wanted, model) as Hit[];
     return rows
       .filter((r) => r.id !== options.exclude)
       .slice(0, k)

@@ -11,9 +11,9 @@ import { rmSync } from 'node:fs';
 import OpenAI, { toFile } from 'openai';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { image, json, postJson, startServer, type TestServer } from '../helpers.js';
+import { image, json, MODEL_ROOTS, postJson, startServer, type TestServer } from '../helpers.js';
 import { addTinyDiffusion } from '../tiny-diffusion.js';
-import { dataUrl, modelsDirWithTinyVlm, readEvents } from '../tiny-vlm.js';
+import { dataUrl, modelsDirWithTinyVlm } from '../tiny-vlm.js';
 
 const bus = image('bus.jpg');
 let server: TestServer;
@@ -24,7 +24,7 @@ let requests = 0;
 beforeAll(async () => {
   modelsDir = modelsDirWithTinyVlm();
   addTinyDiffusion(modelsDir);
-  server = await startServer({ modelsDir });
+  server = await startServer({ modelsDir, modelRoots: MODEL_ROOTS });
   // The client as its users make it: default retries. Every request it sends is counted.
   client = new OpenAI({
     baseURL: `${server.url}/v1`,
@@ -171,7 +171,7 @@ describe('without any generation model', () => {
 
   beforeAll(async () => {
     bareModels = modelsDirWithTinyVlm(false);
-    bare = await startServer({ modelsDir: bareModels });
+    bare = await startServer({ modelsDir: bareModels, modelRoots: MODEL_ROOTS });
   });
 
   afterAll(async () => {

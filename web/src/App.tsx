@@ -3,6 +3,7 @@ import { KeyPrompt } from './components/KeyPrompt';
 import { Notice } from './components/Notice';
 import { History } from './pages/History';
 import { HistoryDetail } from './pages/HistoryDetail';
+import { People } from './pages/People';
 import { Playground } from './pages/Playground';
 import { Reports, REPORT_URL } from './pages/Reports';
 import { System } from './pages/System';
@@ -11,6 +12,7 @@ import { followLink, match, useLocation } from './router';
 const NAV = [
   { href: '/', label: 'Playground' },
   { href: '/history', label: 'History' },
+  { href: '/people', label: 'People' },
   { href: '/system', label: 'System' },
 ];
 
@@ -19,6 +21,7 @@ function page(path: string) {
   if (match('/history', path)) return <History />;
   const entry = match('/history/:id', path);
   if (entry) return <HistoryDetail id={entry.id} />;
+  if (match('/people', path)) return <People />;
   if (match('/system', path)) return <System />;
   if (match('/reports', path)) return <Reports />;
   return <Notice kind="warning">No page at {path}. <a href="/" onClick={followLink}>Go to the playground</a>.</Notice>;

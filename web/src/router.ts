@@ -4,7 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
  * A small client-side router over the History API. The pages are the ones Argus answers with
  * index.html (DASHBOARD_PAGES in src/http/routes/web.ts): keep the two lists the same.
  */
-export const PAGES = ['/', '/history', '/history/:id', '/system', '/reports'] as const;
+export const PAGES = ['/', '/history', '/history/:id', '/people', '/system', '/reports'] as const;
 
 const listeners = new Set<() => void>();
 const changed = () => {

@@ -1,7 +1,9 @@
-import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
+import type { FastifyInstance, FastifyRequest, preValidationAsyncHookHandler, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { errors } from '../../errors.js';
+import { runAsCaller } from '../../service/caller.js';
 import type { KeyRing, Principal } from '../../service/keys.js';
+import { isLoopback } from '../loopback.js';
 import { DASHBOARD_PAGES } from '../routes/web.js';
 
 /** Who may call a route: anyone (`public`), any API key (`inference`), or an admin key. */
@@ -11,10 +13,17 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Who may call this route when API keys are configured. @defaultValue inference (or the table in auth.ts) */
     scope?: RouteScope;
+    /**
+     * A body field that may carry the API key, for clients that send it in the form rather than a
+     * header (DeepStack's `api_key`). Read once the body is parsed, and only when no header key came.
+     */
+    keyField?: string;
   }
   interface FastifyRequest {
     /** The API key this request presented (undefined when auth is off or the route is public). */
     principal?: Principal;
+    /** Scope still to check once the body has been parsed (the key is in a body field). */
+    deferredScope?: RouteScope;
   }
 }
 
@@ -28,6 +37,7 @@ const SCOPE_TABLE: ReadonlyArray<readonly [method: string, prefix: string, exact
   ['GET', '/health', true, 'public'],
   ['GET', '/openapi.json', true, 'public'],
   ['*', '/docs', false, 'public'],
+  ['GET', '/redoc', false, 'public'], // the page and its vendored bundle
   ['GET', '/assets/', false, 'public'],
   ...DASHBOARD_PAGES.map((page) => ['GET', page, true, 'public'] as const),
   ['GET', '/metrics', true, 'admin'],
@@ -71,6 +81,14 @@ export function ownerOf(request: FastifyRequest): string | undefined {
 }
 
 /**
+ * Whether a caller may see what a public route shows only to trusted callers (paths, pids and
+ * counters in GET /healthz): any valid key, or, while no keys are set, this machine's own users.
+ */
+export function isTrustedCaller(request: FastifyRequest, keys: KeyRing): boolean {
+  return request.principal !== undefined || (!keys.enabled && isLoopback(request.ip));
+}
+
+/**
  * API keys: with none configured every route is open (and the server binds to loopback only, see
  * `argus.ts`); with keys, each route needs a key of its scope. A bad or missing key is 401, a key
  * of the wrong scope 403. Must be registered before the routes (it sets their scope in onRoute).
@@ -81,16 +99,46 @@ export const authPlugin = fp(async (app: FastifyInstance, { keys }: { keys: KeyR
     const method = Array.isArray(route.method) ? route.method[0] : route.method;
     route.config = { ...route.config, scope: tableScope(method, route.url) };
   });
-  app.addHook('onRequest', async (request) => {
-    if (!keys.enabled) return;
-    // An unknown route has no config: it needs a key like any API route, so it reveals nothing.
-    const scope = request.routeOptions.config?.scope ?? 'inference';
-    if (scope === 'public') return;
-    const presented = presentedKey(request);
-    if (!presented) throw errors.unauthorized('This route needs an API key.');
+  /** Checks a presented key against the scope a route needs; sets the request's principal. */
+  const admit = (request: FastifyRequest, presented: string | undefined, scope: RouteScope, where: string): void => {
+    if (!presented) throw errors.unauthorized(`This route needs an API key${where}.`);
     const principal = keys.authenticate(presented);
     if (!principal) throw errors.unauthorized('The API key is not valid.');
     if (scope === 'admin' && principal.scope !== 'admin') throw errors.forbidden(principal.scope, scope);
     request.principal = principal;
+  };
+  app.addHook('onRequest', async (request) => {
+    if (!keys.enabled) return;
+    // An unknown route has no config: it needs a key like any API route, so it reveals nothing.
+    const scope = request.routeOptions.config?.scope ?? 'inference';
+    if (scope === 'public') {
+      // A public route answers everyone; a valid key there only adds details (GET /healthz).
+      const presented = presentedKey(request);
+      if (presented) request.principal = keys.authenticate(presented);
+      return;
+    }
+    const presented = presentedKey(request);
+    const keyField = request.routeOptions.config?.keyField;
+    if (!presented && keyField) {
+      // The key may be in the form: the body is parsed (within the upload limits) before it is checked.
+      request.deferredScope = scope;
+      return;
+    }
+    admit(request, presented, scope, '');
   });
+  // A key in the form is read once the multipart plugin has parsed the body, which it does in an
+  // app-level preValidation hook: so this check is a route-level one, which runs after those.
+  const checkDeferred: preValidationAsyncHookHandler = async (request) => {
+    if (request.deferredScope === undefined) return;
+    const field = request.routeOptions.config!.keyField!;
+    const value = (request.body as Record<string, unknown> | undefined)?.[field];
+    admit(request, typeof value === 'string' && value !== '' ? value : undefined, request.deferredScope, ` (a header, or the form field ${field})`);
+  };
+  app.addHook('onRoute', (route: RouteOptions) => {
+    route.preValidation = [checkDeferred, ...(route.preValidation ? [route.preValidation].flat() : [])];
+  });
+  // The handler (and everything it starts) runs as its caller, so the service records the owner of
+  // every result without each route passing it. preHandler is the last step before the handler,
+  // after the body is parsed: a context set earlier would be lost in the body parser's callbacks.
+  app.addHook('preHandler', (request, _reply, done) => runAsCaller(ownerOf(request), done));
 }, { name: 'argus-auth' });

@@ -56,6 +56,11 @@ function send(request: FastifyRequest, reply: FastifyReply, error: ArgusError, r
   if (error.retryable === false) reply.header('x-should-retry', 'false');
   reply.header('x-argus-error-code', error.code);
   const { status, body } = writeError(dialectOf(request), error, raw, request);
+  // A request in another surface's shape than its route's (the drone service's body on POST
+  // /v1/analyze): the route's error schemas describe its own dialect, so the body is written as built.
+  if (request.errorDialect !== undefined && request.errorDialect !== (request.routeOptions.config?.errorDialect ?? 'native')) {
+    reply.type('application/json; charset=utf-8').serializer((payload) => JSON.stringify(payload));
+  }
   return reply.status(status).send(body);
 }
 

@@ -14,7 +14,7 @@ export const headersPlugin = fp(async (app: FastifyInstance, { corsOrigins }: { 
     await app.register(cors, {
       origin: corsOrigins.includes('*') ? '*' : corsOrigins,
       allowedHeaders: ['authorization', 'x-api-key', 'content-type', 'x-request-id'],
-      exposedHeaders: ['x-request-id', 'retry-after', 'location'],
+      exposedHeaders: ['x-request-id', 'retry-after', 'location', 'x-argus-error-code', 'x-total-count', 'x-argus-skipped'],
       maxAge: 600,
     });
   }

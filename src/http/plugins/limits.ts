@@ -1,9 +1,10 @@
 import rateLimit from '@fastify/rate-limit';
 import underPressure from '@fastify/under-pressure';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Redis } from 'ioredis';
 import fp from 'fastify-plugin';
-import ipaddr from 'ipaddr.js';
 import { errors } from '../../errors.js';
+import { isLoopback } from '../loopback.js';
 
 export interface LimitsOptions {
   /** Requests per minute per key (per address for anonymous clients off loopback); 0 = off. */
@@ -16,15 +17,11 @@ export interface LimitsOptions {
   bodyTimeoutMs: number;
   /** Called for every request refused by a limit (metrics). */
   onLimited?: (kind: 'rate' | 'concurrency' | 'pressure' | 'slow_body') => void;
-}
-
-function isLoopback(ip: string): boolean {
-  try {
-    const address = ipaddr.process(ip);
-    return address.range() === 'loopback';
-  } catch {
-    return false;
-  }
+  /**
+   * Where request rates are counted when several API nodes serve one deployment: the Redis the
+   * queue uses, so N nodes allow a key its limit once, not N times. In this process when absent.
+   */
+  redis?: { client: Redis; prefix: string };
 }
 
 const SAMPLE_INTERVAL_MS = 1_000;
@@ -69,6 +66,13 @@ export const limitsPlugin = fp(async (app: FastifyInstance, options: LimitsOptio
       allowList: (request) => publicRoute(request) || (!request.principal && isLoopback(request.ip)),
       onExceeded: () => options.onLimited?.('rate'),
       errorResponseBuilder: (_request, context) => errors.rateLimited(context.max, Math.max(1, Math.ceil(context.ttl / 1000))),
+      ...(options.redis && {
+        redis: options.redis.client,
+        nameSpace: `${options.redis.prefix}:rate-limit:`,
+        // Redis down: requests are not refused for a limit that cannot be counted (the queue
+        // itself answers 503 meanwhile); the connection given fails fast instead of queueing.
+        skipOnError: true,
+      }),
     });
   }
 

@@ -19,7 +19,7 @@ export const openApiPlugin = fp(async (app: FastifyInstance, options: OpenApiOpt
       info: {
         title: 'Argus',
         version: options.version,
-        description: 'Self-hosted computer-vision inference server. Errors are always {"error": {"code", "message"}}.',
+        description: 'Self-hosted computer-vision inference server. Native errors are {"error": {"code", "message"}}; the surfaces of the replaced services answer in their own dialect (FastAPI {"detail"}, Flask {"error"}, OpenAI {"error": {message, type, param, code}}), and every error carries its Argus code in the x-argus-error-code header.',
       },
       tags: [
         { name: 'detect', description: 'Object detection' },

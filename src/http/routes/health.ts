@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import Type, { type Static } from 'typebox';
 
 export const HealthResponse = Type.Object({
@@ -37,13 +37,46 @@ export const HealthResponse = Type.Object({
 
 export type Health = Static<typeof HealthResponse>;
 
-export const healthRoutes: FastifyPluginAsync<{ health: () => Promise<Health> }> = async (app, { health }) => {
+/**
+ * `GET /health` is the liveness probe of two replaced services: the embedding service answered
+ * `{"status": "healthy"}` (its README documents it), the drone/CCTV service `{"status": "ok",
+ * "yolo": …, "blip": …}`. One answer serves both: the embedding service's documented status, plus
+ * the drone service's two fields (its clients read those; they only checked the 200).
+ */
+const LivenessResponse = Type.Object({
+  status: Type.Literal('healthy'),
+  yolo: Type.Boolean({ description: "The drone service's API: its detector is installed (the original reported its use_yolo setting)." }),
+  blip: Type.Boolean({ description: 'The drone service\'s API: a captioning model runs. Always false: captions are Argus\'s description sentence.' }),
+});
+
+/** What anyone gets: whether the node serves, and when it answered. The details name paths, pids and counts. */
+const PublicHealth = Type.Object({ status: HealthResponse.properties.status, timestamp: HealthResponse.properties.timestamp });
+
+/** What the health routes read: Argus's own health, who may see its details, and the drone service's two flags. */
+export interface HealthRouteOptions {
+  health: () => Promise<Health>;
+  /** Whether this caller gets the details (a valid key; with no keys, loopback callers). */
+  detailed: (request: FastifyRequest) => boolean;
+  /** The drone service's `yolo` and `blip` for `GET /health`. */
+  drone: () => { yolo: boolean; blip: boolean };
+}
+
+/** `GET /healthz` (Argus's) and `GET /health` (the replaced services' liveness probe). */
+export const healthRoutes: FastifyPluginAsync<HealthRouteOptions> = async (app, { health, detailed, drone }) => {
   app.get('/healthz', {
-    schema: { tags: ['system'], summary: 'Status of models, workers and jobs', response: { 200: HealthResponse } },
-  }, health);
+    schema: {
+      tags: ['system'],
+      summary: 'Status of models, workers and jobs',
+      description: 'Public. The status for everyone; models, workers (pids, memory), jobs, problems and notices for callers with an API key (with no keys configured: callers on this machine).',
+      response: { 200: Type.Union([HealthResponse, PublicHealth]) },
+    },
+  }, async (request) => {
+    const full = await health();
+    return detailed(request) ? full : { status: full.status, timestamp: full.timestamp };
+  });
 
   // The original services' liveness probe.
   app.get('/health', {
-    schema: { tags: ['system'], summary: 'Liveness', response: { 200: Type.Object({ status: Type.Literal('healthy') }) } },
-  }, async () => ({ status: 'healthy' as const }));
+    schema: { tags: ['system'], summary: 'Liveness (the embedding and drone services\' probe)', response: { 200: LivenessResponse } },
+  }, async () => ({ status: 'healthy' as const, ...drone() }));
 };

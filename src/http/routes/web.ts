@@ -15,7 +15,7 @@ export const WEB_DIST = fileURLToPath(new URL('../../../web/dist/', import.meta.
  * so a reload or a shared link works. This list is the SPA fallback; any other path keeps the
  * API's JSON 404, so a mistyped API call is never answered with HTML.
  */
-export const DASHBOARD_PAGES = ['/', '/history', '/history/:id', '/system', '/reports'] as const;
+export const DASHBOARD_PAGES = ['/', '/history', '/history/:id', '/people', '/system', '/reports'] as const;
 
 // The dashboard talks only to this origin; the policy makes that a rule the browser enforces.
 // blob: and data: are the images a user drops or pastes into the playground.

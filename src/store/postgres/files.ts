@@ -43,7 +43,7 @@ export class PostgresFilesStore implements FilesStore {
     const order = query.order === 'desc' ? 'DESC' : 'ASC';
     const { rows } = await this.pool.query<FileRow>(
       `SELECT * FROM files ${sql} ORDER BY id ${order} LIMIT $${args.length + 1} OFFSET $${args.length + 2}`,
-      [...args, query.limit, query.offset],
+      [...args, query.limit ?? null, query.offset], // LIMIT NULL: no limit
     );
     return { items: rows.map(fileFromRow), total: await this.count(query) };
   }
@@ -98,7 +98,7 @@ export class PostgresFilesStore implements FilesStore {
       )).rows[0];
       const processed = `FROM files WHERE processed_at IS NOT NULL${mine}`;
       const labels = (await client.query<{ label: string; count: string }>(
-        `SELECT top_label AS label, COUNT(*) AS count ${processed} AND top_label IS NOT NULL GROUP BY top_label ORDER BY count DESC, top_label COLLATE "C"`, args,
+        `SELECT top_label AS label, COUNT(*) AS count ${processed} AND top_label IS NOT NULL GROUP BY top_label ORDER BY count DESC, MIN(id)`, args,
       )).rows;
       const bins = (await client.query<{ bin: number; n: string }>(
         `SELECT LEAST(FLOOR(top_confidence * 10)::int, 9) AS bin, COUNT(*) AS n ${processed} AND top_confidence IS NOT NULL GROUP BY bin`, args,

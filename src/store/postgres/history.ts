@@ -1,5 +1,5 @@
 import type { ErrorBody } from '../../errors.js';
-import type { HistoryEntry, HistoryFacets, HistoryFilter, HistoryPage, HistoryStore, HistorySummary, NewHistoryEntry } from '../history.js';
+import type { HistoryEntry, HistoryFacets, HistoryFilter, HistoryOwner, HistoryPage, HistoryStore, HistorySummary, NewHistoryEntry } from '../history.js';
 import type { PgPool } from './database.js';
 
 interface Row {
@@ -22,10 +22,11 @@ interface Row {
   has_thumbnail: boolean;
   has_preview: boolean;
   created_at: string;
+  owner: string;
 }
 
 const SUMMARY_COLUMNS = `seq, id, kind, task, model, status, labels, summary, result_omitted, error, text_input, width, height,
-  total_ms, thumbnail IS NOT NULL AS has_thumbnail, preview IS NOT NULL AS has_preview, created_at`;
+  total_ms, thumbnail IS NOT NULL AS has_thumbnail, preview IS NOT NULL AS has_preview, created_at, owner`;
 
 function toSummary(row: Row): HistorySummary {
   return {
@@ -45,7 +46,15 @@ function toSummary(row: Row): HistorySummary {
     has_thumbnail: row.has_thumbnail,
     has_preview: row.has_preview,
     created_at: Number(row.created_at),
+    owner: row.owner,
   };
+}
+
+/** `AND owner = $n` for an owned reader (the owner appended to `args`); nothing for an unowned one. */
+function ownedBy(owner: HistoryOwner, args: unknown[]): string {
+  if (owner === undefined) return '';
+  args.push(owner);
+  return ` AND owner = $${args.length}`;
 }
 
 const json = (value: unknown) => (value === undefined ? null : JSON.stringify(value));
@@ -67,18 +76,18 @@ export class PostgresHistoryStore implements HistoryStore {
       await client.query('BEGIN');
       // A replaced entry takes a new seq, so it lists as the newest (as SQLite's INSERT OR REPLACE does).
       await client.query(
-        `INSERT INTO history (id, kind, task, model, status, labels, summary, params, result, result_omitted, error, text_input, width, height, total_ms, thumbnail, preview, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+        `INSERT INTO history (id, kind, task, model, status, labels, summary, params, result, result_omitted, error, text_input, width, height, total_ms, thumbnail, preview, created_at, owner)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
          ON CONFLICT (id) DO UPDATE SET seq = nextval(pg_get_serial_sequence('history', 'seq')), kind = EXCLUDED.kind, task = EXCLUDED.task,
            model = EXCLUDED.model, status = EXCLUDED.status, labels = EXCLUDED.labels, summary = EXCLUDED.summary, params = EXCLUDED.params,
            result = EXCLUDED.result, result_omitted = EXCLUDED.result_omitted, error = EXCLUDED.error, text_input = EXCLUDED.text_input,
            width = EXCLUDED.width, height = EXCLUDED.height, total_ms = EXCLUDED.total_ms, thumbnail = EXCLUDED.thumbnail,
-           preview = EXCLUDED.preview, created_at = EXCLUDED.created_at`,
+           preview = EXCLUDED.preview, created_at = EXCLUDED.created_at, owner = EXCLUDED.owner`,
         [
           entry.id, entry.kind, entry.task, entry.model, entry.status, JSON.stringify(entry.labels), entry.summary,
           json(entry.params), json(entry.result), entry.result_omitted, json(entry.error), entry.text ?? null,
           entry.width ?? null, entry.height ?? null, entry.total_ms ?? null,
-          entry.thumbnail ? Buffer.from(entry.thumbnail) : null, entry.preview ? Buffer.from(entry.preview) : null, entry.created_at,
+          entry.thumbnail ? Buffer.from(entry.thumbnail) : null, entry.preview ? Buffer.from(entry.preview) : null, entry.created_at, entry.owner ?? '',
         ],
       );
       if (keep !== undefined) await client.query(TRIM, [keep]);
@@ -99,6 +108,7 @@ export class PostgresHistoryStore implements HistoryStore {
       args.push(value);
       where.push(clause(`$${args.length}`));
     };
+    add(filter.owner, (n) => `owner = ${n}`);
     add(filter.task, (n) => `task = ${n}`);
     add(filter.model, (n) => `model = ${n}`);
     add(filter.status, (n) => `status = ${n}`);
@@ -114,31 +124,36 @@ export class PostgresHistoryStore implements HistoryStore {
     return { items: page.map(toSummary), next: more ? String(page[page.length - 1].seq) : undefined };
   }
 
-  async get(id: string): Promise<HistoryEntry | undefined> {
-    const { rows } = await this.pool.query<Row>(`SELECT ${SUMMARY_COLUMNS}, params, result FROM history WHERE id = $1`, [id]);
+  async get(id: string, owner?: HistoryOwner): Promise<HistoryEntry | undefined> {
+    const args: unknown[] = [id];
+    const { rows } = await this.pool.query<Row>(`SELECT ${SUMMARY_COLUMNS}, params, result FROM history WHERE id = $1${ownedBy(owner, args)}`, args);
     const row = rows[0];
     return row && { ...toSummary(row), params: row.params ?? undefined, result: row.result ?? undefined };
   }
 
-  async image(id: string, which: 'thumbnail' | 'preview'): Promise<Uint8Array | undefined> {
+  async image(id: string, which: 'thumbnail' | 'preview', owner?: HistoryOwner): Promise<Uint8Array | undefined> {
     // `which` is one of two literals, never user text, so it can name the column.
     const column = which === 'preview' ? 'preview' : 'thumbnail';
-    const { rows } = await this.pool.query<{ bytes: Buffer | null }>(`SELECT ${column} AS bytes FROM history WHERE id = $1`, [id]);
+    const args: unknown[] = [id];
+    const { rows } = await this.pool.query<{ bytes: Buffer | null }>(`SELECT ${column} AS bytes FROM history WHERE id = $1${ownedBy(owner, args)}`, args);
     return rows[0]?.bytes ?? undefined;
   }
 
-  async facets(): Promise<HistoryFacets> {
-    const distinct = async (sql: string) => (await this.pool.query<{ value: string }>(sql)).rows.map((r) => r.value);
+  async facets(owner?: HistoryOwner): Promise<HistoryFacets> {
+    const where = owner === undefined ? '' : 'WHERE owner = $1';
+    const args = owner === undefined ? [] : [owner];
+    const distinct = async (sql: string) => (await this.pool.query<{ value: string }>(sql, args)).rows.map((r) => r.value);
     const [tasks, models, labels] = await Promise.all([
-      distinct('SELECT DISTINCT task AS value FROM history ORDER BY 1'),
-      distinct('SELECT DISTINCT model AS value FROM history ORDER BY 1'),
-      distinct('SELECT DISTINCT jsonb_array_elements_text(labels) AS value FROM history ORDER BY 1'),
+      distinct(`SELECT DISTINCT task AS value FROM history ${where} ORDER BY 1`),
+      distinct(`SELECT DISTINCT model AS value FROM history ${where} ORDER BY 1`),
+      distinct(`SELECT DISTINCT jsonb_array_elements_text(labels) AS value FROM history ${where} ORDER BY 1`),
     ]);
     return { tasks, models, labels };
   }
 
-  async delete(id: string): Promise<boolean> {
-    return ((await this.pool.query('DELETE FROM history WHERE id = $1', [id])).rowCount ?? 0) > 0;
+  async delete(id: string, owner?: HistoryOwner): Promise<boolean> {
+    const args: unknown[] = [id];
+    return ((await this.pool.query(`DELETE FROM history WHERE id = $1${ownedBy(owner, args)}`, args)).rowCount ?? 0) > 0;
   }
 
   async trim(keep: number): Promise<number> {

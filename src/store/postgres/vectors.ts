@@ -7,6 +7,7 @@ interface Row {
   vector: number[];
   metadata: Record<string, unknown> | null;
   created_at: string;
+  owner: string;
   score?: number;
 }
 
@@ -29,23 +30,23 @@ export class PostgresVectorStore implements VectorStore {
 
   async put(entry: StoredVector): Promise<void> {
     await this.pool.query(
-      `INSERT INTO embeddings (id, model, dim, vector, unit, metadata, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+      `INSERT INTO embeddings (id, model, dim, vector, unit, metadata, created_at, owner) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
        ON CONFLICT (id) DO UPDATE SET model = EXCLUDED.model, dim = EXCLUDED.dim, vector = EXCLUDED.vector,
-         unit = EXCLUDED.unit, metadata = EXCLUDED.metadata, created_at = EXCLUDED.created_at`,
+         unit = EXCLUDED.unit, metadata = EXCLUDED.metadata, created_at = EXCLUDED.created_at, owner = EXCLUDED.owner`,
       [entry.id, entry.model, entry.vector.length, Array.from(entry.vector), normalised(entry.vector),
-        entry.metadata === undefined ? null : JSON.stringify(entry.metadata), entry.createdAt],
+        entry.metadata === undefined ? null : JSON.stringify(entry.metadata), entry.createdAt, entry.owner ?? ''],
     );
   }
 
-  async get(id: string): Promise<StoredVector | undefined> {
-    const { rows } = await this.pool.query<Row>('SELECT id, model, vector, metadata, created_at FROM embeddings WHERE id = $1', [id]);
+  async get(id: string, owner?: string): Promise<StoredVector | undefined> {
+    const { rows } = await this.pool.query<Row>('SELECT id, model, vector, metadata, created_at, owner FROM embeddings WHERE id = $1 AND ($2::text IS NULL OR owner = $2)', [id, owner ?? null]);
     const row = rows[0];
     if (!row) return undefined;
-    return { id: row.id, model: row.model, vector: Float32Array.from(row.vector), metadata: row.metadata ?? undefined, createdAt: Number(row.created_at) };
+    return { id: row.id, model: row.model, vector: Float32Array.from(row.vector), metadata: row.metadata ?? undefined, createdAt: Number(row.created_at), owner: row.owner };
   }
 
-  async delete(id: string): Promise<boolean> {
-    return ((await this.pool.query('DELETE FROM embeddings WHERE id = $1', [id])).rowCount ?? 0) > 0;
+  async delete(id: string, owner?: string): Promise<boolean> {
+    return ((await this.pool.query('DELETE FROM embeddings WHERE id = $1 AND ($2::text IS NULL OR owner = $2)', [id, owner ?? null])).rowCount ?? 0) > 0;
   }
 
   async nearest(model: string, vector: Float32Array, k: number, options: NearestOptions = {}): Promise<VectorHit[]> {
@@ -53,9 +54,9 @@ export class PostgresVectorStore implements VectorStore {
       `SELECT id, metadata, created_at,
          (SELECT sum(a * b) FROM unnest(e.unit, $3::real[]) AS t(a, b)) AS score
        FROM embeddings e
-       WHERE model = $1 AND dim = $2 AND id IS DISTINCT FROM $4
+       WHERE model = $1 AND dim = $2 AND id IS DISTINCT FROM $4 AND ($6::text IS NULL OR owner = $6)
        ORDER BY score DESC, id LIMIT $5`,
-      [model, vector.length, normalised(vector), options.exclude ?? null, k],
+      [model, vector.length, normalised(vector), options.exclude ?? null, k, options.owner ?? null],
     );
     return rows.map((r) => ({ id: r.id, score: Math.round(Number(r.score) * 1e6) / 1e6, metadata: r.metadata ?? undefined, createdAt: Number(r.created_at) }));
   }

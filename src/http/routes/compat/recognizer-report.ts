@@ -9,6 +9,8 @@ import type { StatsView } from './recognizer-visualization.js';
 
 export interface ReportData {
   stats: StatsView;
+  /** Images per top label, every label (the statistics list the top 10). */
+  labels: Array<{ label: string; count: number }>;
   recent: Array<{ file: StoredFile; thumbnail?: Buffer }>;
   recognizer?: string;
   generatedAt: Date;
@@ -35,12 +37,12 @@ function bars(rows: Array<{ name: string; count: number; attrs: string }>): stri
       </div>`).join('');
 }
 
-function labelChart(stats: StatsView): string {
-  if (stats.predictions_per_label.length === 0) return '<p class="empty">No image is recognized yet.</p>';
-  const shown = stats.predictions_per_label.slice(0, MAX_BARS);
-  const rest = stats.predictions_per_label.slice(MAX_BARS).reduce((sum, l) => sum + l.count, 0);
+function labelChart(labels: ReportData['labels']): string {
+  if (labels.length === 0) return '<p class="empty">No image is recognized yet.</p>';
+  const shown = labels.slice(0, MAX_BARS);
+  const rest = labels.slice(MAX_BARS).reduce((sum, l) => sum + l.count, 0);
   return bars(shown.map((l) => ({ name: l.label, count: l.count, attrs: `data-label="${escapeHtml(l.label)}"` })))
-    + (rest ? `<p class="more">${stats.predictions_per_label.length - MAX_BARS} more labels: ${rest} images.</p>` : '');
+    + (rest ? `<p class="more">${labels.length - MAX_BARS} more labels: ${rest} images.</p>` : '');
 }
 
 function histogram(stats: StatsView): string {
@@ -105,19 +107,19 @@ export function renderReport(data: ReportData): string {
 <p class="sub">Generated ${escapeHtml(data.generatedAt.toISOString())}${data.recognizer ? ` · recognizer now: ${escapeHtml(data.recognizer)}` : ''}</p>
 <dl class="totals">
   <div><dt>Images</dt><dd id="total-files">${stats.total_files}</dd></div>
-  <div><dt>Recognized</dt><dd id="processed">${stats.processed}</dd></div>
-  <div><dt>Not recognized</dt><dd id="unprocessed">${stats.unprocessed}</dd></div>
+  <div><dt>Recognized</dt><dd id="processed">${stats.processed_files}</dd></div>
+  <div><dt>Not recognized</dt><dd id="unprocessed">${stats.unprocessed_files}</dd></div>
   <div><dt>Mean inference (ms)</dt><dd id="mean-inference-ms">${mean}</dd></div>
 </dl>
 <h2>Images per label (top prediction)</h2>
-<section id="labels">${labelChart(stats)}</section>
+<section id="labels">${labelChart(data.labels)}</section>
 <h2>Confidence of the top prediction</h2>
 <section id="histogram">${histogram(stats)}</section>
 <h2>Models</h2>
 <ul id="models">${models || '<li class="empty">none yet</li>'}</ul>
 <h2>Recent images</h2>
 <table id="recent">
-  <thead><tr><th></th><th>image_id</th><th>File</th><th>Predictions</th><th>Model</th></tr></thead>
+  <thead><tr><th></th><th>id</th><th>File</th><th>Predictions</th><th>Model</th></tr></thead>
   <tbody>${recentRows(data.recent)}
   </tbody>
 </table>

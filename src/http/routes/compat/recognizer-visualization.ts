@@ -1,26 +1,31 @@
 /**
- * The car recognizer's reports: GET /visualization/stats (JSON), /visualization/export/csv
- * (RFC 4180, streamed page by page) and /visualization/report (one self-contained HTML page).
+ * The car recognizer's reports: GET /visualization/stats (the original's `StatsResponse`, then
+ * Argus's extras), /visualization/export/csv (the original's four columns, streamed page by page)
+ * and /visualization/report (one self-contained HTML page).
  */
 import { Readable } from 'node:stream';
 import { stringify } from 'csv-stringify';
 import type { FastifyPluginAsync } from 'fastify';
 import Type from 'typebox';
 import { errors } from '../../../errors.js';
-import { fileView, type FilesService } from '../../../service/files.js';
+import type { FilesService } from '../../../service/files.js';
+import { fileView } from '../../../service/files-views.js';
 import type { FileStats, StoredFile } from '../../../store/files.js';
 import { errorResponses } from '../../schemas.js';
 import { renderReport } from './recognizer-report.js';
 import { Stats } from './recognizer-schemas.js';
 import { ownerOf } from '../../plugins/auth.js';
 
+/** Labels `top_brands` lists, as the original's `Counter.most_common(10)`. */
+const TOP_BRANDS = 10;
+
 /** Statistics as the API shows them. */
 export function statsView(stats: FileStats) {
   return {
     total_files: stats.total,
-    processed: stats.processed,
-    unprocessed: stats.total - stats.processed,
-    predictions_per_label: stats.labels,
+    processed_files: stats.processed,
+    unprocessed_files: stats.total - stats.processed,
+    top_brands: stats.labels.slice(0, TOP_BRANDS),
     confidence_histogram: stats.confidence.map((count, bin) => ({ from: bin / 10, to: (bin + 1) / 10, count })),
     mean_inference_ms: stats.meanInferenceMs === null ? null : Math.round(stats.meanInferenceMs * 100) / 100,
     models: stats.models,
@@ -29,29 +34,35 @@ export function statsView(stats: FileStats) {
 
 export type StatsView = ReturnType<typeof statsView>;
 
-const COLUMNS = [
-  'image_id', 'filename', 'content_type', 'size', 'width', 'height', 'sha256', 'uploaded_at',
-  'processed_at', 'model', 'label_set', 'top_label', 'top_confidence', 'inference_ms',
-] as const;
+/** A float as Python's str() writes it, as the original's CSV has them: 1.0, not 1. */
+export const pythonFloat = (value: number) => (Number.isInteger(value) ? value.toFixed(1) : String(value));
 
-function csvRow(file: StoredFile): Record<(typeof COLUMNS)[number], string | number> {
-  // The same fields as GET /files/{id} shows, flattened to one row with its top prediction.
+/** The original's columns. */
+const COLUMNS = ['filename', 'top_prediction', 'confidence', 'all_predictions'] as const;
+/** Argus's, after them with ?extended=true. */
+const EXTENDED = ['id', 'mime_type', 'size_bytes', 'width', 'height', 'sha256', 'upload_date', 'processed_at', 'model', 'label_set', 'inference_ms'] as const;
+
+type Row = Record<(typeof COLUMNS)[number] | (typeof EXTENDED)[number], string | number>;
+
+function csvRow(file: StoredFile): Row {
   const view = fileView(file);
-  const top = view.top_prediction;
+  const results = view.results ?? [];
+  const top = results[0];
   return {
-    image_id: view.image_id,
     filename: view.filename,
-    content_type: view.content_type,
-    size: view.size,
+    top_prediction: top?.label ?? '',
+    confidence: top ? pythonFloat(top.confidence) : '',
+    all_predictions: results.map((p) => `${p.label} (${pythonFloat(p.confidence)})`).join(', '),
+    id: view.id,
+    mime_type: view.mime_type,
+    size_bytes: view.size_bytes,
     width: view.width,
     height: view.height,
     sha256: view.sha256,
-    uploaded_at: view.uploaded_at,
+    upload_date: view.upload_date,
     processed_at: view.processed_at ?? '',
     model: view.model?.alias ?? '',
     label_set: view.label_set ?? '',
-    top_label: top?.label ?? '',
-    top_confidence: top?.confidence ?? '',
     inference_ms: file.recognition?.timings.inference_ms ?? '',
   };
 }
@@ -70,30 +81,34 @@ export const visualizationRoutes: FastifyPluginAsync<{ files: FilesService }> = 
   app.get('/visualization/export/csv', {
     schema: {
       tags,
-      summary: 'One CSV row per image with its top prediction',
-      description: 'RFC 4180 (CRLF, fields with commas, quotes or line breaks quoted, quotes doubled), streamed: any number of rows '
-        + 'is read page by page. Processed images only unless include_unprocessed=true; 404 when there is nothing to export. '
-        + 'A field beginning with =, +, - or @ gets a leading \' so that spreadsheets do not run it as a formula.',
-      querystring: Type.Object({ include_unprocessed: Type.Boolean({ default: false }) }),
+      summary: 'One CSV row per recognized image',
+      description: 'The original\'s columns `filename,top_prediction,confidence,all_predictions`, written as Python\'s csv module '
+        + 'writes them (CRLF, fields with commas, quotes or line breaks quoted, quotes doubled), streamed page by page, as '
+        + 'results.csv. Processed images only unless include_unprocessed=true; extended=true adds Argus\'s columns after the '
+        + 'original\'s. 404 when there is nothing to export. A field beginning with =, +, - or @ gets a leading \' so that '
+        + 'spreadsheets do not run it as a formula.',
+      querystring: Type.Object({ include_unprocessed: Type.Boolean({ default: false }), extended: Type.Boolean({ default: false }) }),
       response: { 200: { description: 'text/csv' }, ...errorResponses },
     },
   }, async (request, reply) => {
     const owner = ownerOf(request);
-    const filter = (request.query as { include_unprocessed: boolean }).include_unprocessed ? { owner } : { processed: true, owner };
+    const query = request.query as { include_unprocessed: boolean; extended: boolean };
+    const filter = query.include_unprocessed ? { owner } : { processed: true, owner };
     if ((await files.count(filter)) === 0) throw errors.nothingToExport();
     const rows = Readable.from((async function* () {
       for await (const file of files.each(filter)) yield csvRow(file);
     })(), { objectMode: true });
-    const csv = stringify({ header: true, columns: [...COLUMNS], record_delimiter: 'windows', escape_formulas: true });
+    const columns = query.extended ? [...COLUMNS, ...EXTENDED] : [...COLUMNS];
+    // Python quotes a field with a lone line break too; csv-stringify, given CRLF records, would not.
+    const csv = stringify({ header: true, columns, record_delimiter: 'windows', quoted_match: /[\r\n]/, escape_formulas: true });
     // A failing page ends the download early (the client sees a cut response), and is logged.
     rows.on('error', (error) => {
       request.log.error({ err: error }, 'CSV export failed while streaming');
       csv.destroy(error);
     });
-    const stamp = new Date().toISOString().slice(0, 10);
     return reply
       .type('text/csv; charset=utf-8')
-      .header('content-disposition', `attachment; filename="recognitions-${stamp}.csv"`)
+      .header('content-disposition', 'attachment; filename=results.csv')
       .send(rows.pipe(csv));
   });
 
@@ -107,7 +122,7 @@ export const visualizationRoutes: FastifyPluginAsync<{ files: FilesService }> = 
     },
   }, async (request, reply) => {
     const data = await files.report((request.query as { recent: number }).recent, ownerOf(request));
-    const html = renderReport({ stats: statsView(data.stats), recent: data.recent, recognizer: data.recognizer, generatedAt: new Date() });
+    const html = renderReport({ stats: statsView(data.stats), labels: data.stats.labels, recent: data.recent, recognizer: data.recognizer, generatedAt: new Date() });
     return reply
       .type('text/html; charset=utf-8')
       // Everything is inline: no script, styles and data: images only.

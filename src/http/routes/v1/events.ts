@@ -5,6 +5,7 @@ import type { HistoryService } from '../../../service/history.js';
 import type { StatsCollector } from '../../../service/stats.js';
 import type { SystemService } from '../../../service/system.js';
 import { openEventChannel, type EventChannel } from '../../event-channel.js';
+import { ownerOf } from '../../plugins/auth.js';
 import { errorResponses } from '../../schemas.js';
 import { historyView } from './history.js';
 import { jobView } from './jobs.js';
@@ -35,6 +36,7 @@ export interface EventRouteDeps {
  * state: the job as GET /v1/jobs/{id} gives it, without its result), `history` (a result was
  * recorded: the entry as GET /v1/history lists it), `stats` (each second: requests, errors and
  * latency percentiles of the second that ended) and `status` (every 2 s: GET /v1/system/status).
+ * `job` and `history` events are those of the caller's key (all of them for an admin key).
  */
 export const eventRoutes: FastifyPluginAsync<EventRouteDeps> = async (app, { history, stats, system }) => {
   // Streams last as long as their pages; end them when the server stops, or close would wait on them.
@@ -63,10 +65,11 @@ export const eventRoutes: FastifyPluginAsync<EventRouteDeps> = async (app, { his
     channel.send('hello', { topics: [...topics], live_jobs: history.liveJobs, recording: history.enabled });
 
     if (topics.has('jobs') || topics.has('history')) {
+      // An inference key hears of its own jobs and results only, as it reads them.
       channel.onClose(history.watch((event) => {
         if (event.type === 'job' && topics.has('jobs')) channel.send('job', { ...jobView(event.job), result: undefined });
         if (event.type === 'history' && topics.has('history')) channel.send('history', historyView(event.entry));
-      }));
+      }, ownerOf(request)));
     }
     if (topics.has('stats')) channel.onClose(stats.onSecond((point) => channel.send('stats', point)));
     if (topics.has('status')) {

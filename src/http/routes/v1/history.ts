@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import Type, { type Static } from 'typebox';
 import type { HistoryService } from '../../../service/history.js';
 import type { HistoryEntry, HistorySummary } from '../../../store/history.js';
+import { ownerOf } from '../../plugins/auth.js';
 import { errorResponses } from '../../schemas.js';
 
 const ErrorBody = Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Unknown()) });
@@ -54,7 +55,7 @@ const IdParams = Type.Object({ id: Type.String({ maxLength: 100 }) });
 
 /** An entry as the API shows it: ISO times and the URLs of its images. */
 export function historyView(entry: HistorySummary | HistoryEntry) {
-  const { has_thumbnail, has_preview, created_at, ...rest } = entry;
+  const { has_thumbnail, has_preview, created_at, owner: _owner, ...rest } = entry;
   const base = `/v1/history/${encodeURIComponent(entry.id)}`;
   return {
     ...rest,
@@ -79,21 +80,22 @@ export const historyRoutes: FastifyPluginAsync<{ history: HistoryService }> = as
     },
   }, async (request) => {
     const query = request.query as Static<typeof ListQuery>;
+    const owner = ownerOf(request);
     const [page, facets] = await Promise.all([
-      history.list({ ...query, since: time(query.since), until: time(query.until) }),
-      history.facets(),
+      history.list({ ...query, since: time(query.since), until: time(query.until), owner }),
+      history.facets(owner),
     ]);
     return { items: page.items.map(historyView), next: page.next, facets, recording: history.enabled };
   });
 
   app.get('/history/:id', {
     schema: { tags: ['history'], summary: 'One result, with its parameters and full result', params: IdParams, response: { 200: HistoryDetail, ...errorResponses } },
-  }, async (request) => historyView(await history.get((request.params as { id: string }).id)));
+  }, async (request) => historyView(await history.get((request.params as { id: string }).id, ownerOf(request))));
 
   app.delete('/history/:id', {
     schema: { tags: ['history'], summary: 'Forget one result and its images', params: IdParams, response: { 204: Type.Null(), ...errorResponses } },
   }, async (request, reply) => {
-    await history.delete((request.params as { id: string }).id);
+    await history.delete((request.params as { id: string }).id, ownerOf(request));
     return reply.status(204).send();
   });
 
@@ -106,7 +108,7 @@ export const historyRoutes: FastifyPluginAsync<{ history: HistoryService }> = as
         response: { 200: Type.Unsafe({ type: 'string', format: 'binary' }), ...errorResponses },
       },
     }, async (request, reply) => {
-      const bytes = await history.image((request.params as { id: string }).id, which);
+      const bytes = await history.image((request.params as { id: string }).id, which, ownerOf(request));
       // An entry's images never change under its id; they only disappear with it.
       return reply.type('image/jpeg').header('cache-control', 'private, max-age=86400, immutable').send(Buffer.from(bytes));
     });

@@ -30,7 +30,7 @@ export const keyRoutes: FastifyPluginAsync<{ keys: KeyRing }> = async (app, { ke
     },
   }, async (request, reply) => {
     const { scope, name = '' } = request.body as { scope: 'inference' | 'admin'; name?: string };
-    const { key, secret } = keys.create(scope, name);
+    const { key, secret } = keys.create(scope, name, request.principal?.id);
     return reply.status(201).send({ key: secret, id: key.id, name: key.name, scope: key.scope, created_at: key.created_at });
   });
 
@@ -38,13 +38,13 @@ export const keyRoutes: FastifyPluginAsync<{ keys: KeyRing }> = async (app, { ke
     config: { scope: 'admin' },
     schema: {
       tags: ['keys'],
-      summary: 'Revoke a key of the keys file (config keys are changed in ARGUS_API_KEYS)',
+      summary: 'Revoke a key of the keys file (config keys are changed in ARGUS_API_KEYS); the last admin key is refused (409)',
       params: Type.Object({ id: Type.String({ maxLength: 100 }) }),
       response: { 204: Type.Null(), ...errorResponses },
     },
   }, async (request, reply) => {
     const { id } = request.params as { id: string };
-    if (!keys.revoke(id)) throw errors.notFound(`A key with id '${id}' in the keys file`);
+    if (!keys.revoke(id, request.principal?.id)) throw errors.notFound(`A key with id '${id}' in the keys file`);
     return reply.status(204).send();
   });
 };

@@ -5,6 +5,7 @@ import type { SearchService } from '../../../service/search.js';
 import { SearchParams } from '../../../service/search.js';
 import { ClassifyParams } from '../../../tasks/classify.js';
 import { EmbedParams } from '../../../tasks/embed.js';
+import { ownerOf } from '../../plugins/auth.js';
 import { Base64Image, errorResponses, FileField, ModelRef, Timings } from '../../schemas.js';
 import { imageFromBody, splitList } from '../../uploads.js';
 import type { RouteDeps } from '../deps.js';
@@ -152,7 +153,7 @@ export const recognitionRoutes: FastifyPluginAsync<RouteDeps & { search: SearchS
     },
   }, async (request) => {
     const { id } = request.params as { id: string };
-    await search.remove(id);
+    await search.remove(id, ownerOf(request));
     return { id, deleted: true };
   });
 };

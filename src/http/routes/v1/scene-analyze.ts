@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, preValidationAsyncHookHandler } from 'fastify';
 import Type from 'typebox';
 import { errors } from '../../../errors.js';
 import type { InferenceService } from '../../../service/inference.js';
@@ -36,15 +36,29 @@ export function cameraParams(body: Record<string, unknown>): Record<string, unkn
   };
 }
 
-export const sceneAnalyzeRoutes: FastifyPluginAsync<{ service: InferenceService }> = async (app, { service }) => {
+/** The analyze route's dependencies. */
+export interface SceneAnalyzeOptions {
+  service: InferenceService;
+  /**
+   * A `preValidation` hook that answers, on this same path, requests in another surface's body
+   * (the drone service's `{request_id, image_id, image_base64}`), and leaves native ones alone.
+   */
+  alsoServes?: preValidationAsyncHookHandler;
+}
+
+/** `POST /v1/analyze`: one frame through a camera's detector, homography, zones and rules. */
+export const sceneAnalyzeRoutes: FastifyPluginAsync<SceneAnalyzeOptions> = async (app, { service, alsoServes }) => {
   app.post('/analyze', {
     schema: {
       tags: ['scene'],
       summary: 'Analyse a CCTV or drone frame: objects on the ground, zones, rule events, risk, priority, description',
-      description: 'Multipart `image` + `camera_id` (or `camera` as JSON), or JSON `{image, camera_id | camera}`. Asynchronously: POST /v1/jobs with task `analyze`.',
+      description: 'Multipart `image` + `camera_id` (or `camera` as JSON), or JSON `{image, camera_id | camera}`. Asynchronously: POST /v1/jobs with task `analyze`. '
+        + 'A JSON body in the drone service\'s shape (`{request_id, image_id, image_base64, requested_at?}`) is answered as that service did: '
+        + '`{response_id, ok, result: {result_id, image_id, risk_level, objects, caption} | null, error_code}` (see POST /v1/analyze_async).',
       body: { content: { 'application/json': { schema: JsonBody }, 'multipart/form-data': { schema: MultipartBody } } },
       response: { 200: AnalyzeResponse, ...errorResponses },
     },
+    ...(alsoServes && { preValidation: alsoServes }),
   }, async (request) => {
     const body = (request.body ?? {}) as Record<string, unknown>;
     return service.run({ task: 'analyze', params: cameraParams(body), image: imageFromBody(body) });

@@ -7,7 +7,7 @@ import { errorResponses } from '../../schemas.js';
 import { StreamView } from './scene-schemas.js';
 
 const StartBody = Type.Object({
-  url: Type.String({ minLength: 1, maxLength: 4096, description: 'rtsp://, rtsps://, http:// or https:// (e.g. an MJPEG camera).' }),
+  url: Type.String({ minLength: 1, maxLength: 4096, description: 'rtsp://, rtsps://, http:// or https:// (e.g. an MJPEG camera). Public addresses only, unless allowlisted (ARGUS_STREAM_ALLOWLIST for camera networks); checked again at every reconnection.' }),
   camera_id: Type.String({ minLength: 1, maxLength: 64 }),
   fps: Type.Number({ exclusiveMinimum: 0, maximum: 60, default: 2, description: 'Frames per second to analyse.' }),
 });

@@ -17,7 +17,7 @@ const Sampling = {
   max_duration_s: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 86_400, description: 'Analyse at most this many seconds (default 600).' })),
 };
 const JsonBody = Type.Object({
-  url: Type.String({ minLength: 1, maxLength: 4096, description: 'rtsp://, rtsps://, http:// or https:// (MJPEG, HLS or a file).' }),
+  url: Type.String({ minLength: 1, maxLength: 4096, description: 'rtsp://, rtsps://, http:// or https:// (MJPEG, MPEG-TS or a video file; not playlists such as HLS). Public addresses only, unless allowlisted (ARGUS_STREAM_ALLOWLIST for camera networks).' }),
   camera: Type.Optional(Type.Object({}, { additionalProperties: true, description: 'An inline camera config.' })),
   ...Sampling,
 });
