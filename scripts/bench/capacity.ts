@@ -3,10 +3,8 @@
  * 1 API node + 2 worker nodes (one single-thread yolov8n worker each) on Redis and PostgreSQL,
  * bus.jpg per request.
  *   1. calibration: a short closed-loop probe for the capacity, then Poisson arrivals between the
- *      two validation loads:
- *      each request's service time S (the worker's decode + preprocess + inference + postprocess)
- *      and its delay outside the slot D (latency − S − its wait for a slot, which the probe's
- *      closed loop cannot have: see `delays`);
+ *      two validation loads: each request's service time S (how long it held a worker slot, from
+ *      BullMQ's events) and its delay outside the queue D (see `profileOf`);
  *   2. validation: Poisson arrivals at two rates (`--loads`, 50 % and 80 % of the slots' capacity by
  *      the calibration unless told), measured p99 against the model's p99 for the same rate, fed (a) the
  *      calibration's profile and (b) the run's own S and D (the queueing model alone: on a shared
@@ -23,6 +21,7 @@ import { clearPrefix, createTestDatabase, redisForTests, testPrefix } from '../.
 import { rateForUtilization, simulate, type Prediction, type ServiceProfile } from '../capacity-model.js';
 import { closedLoop, openLoop, poissonArrivals, type Sent, type Target } from './arrivals.js';
 import { startWorker } from './distributed.js';
+import { SlotLog, type SlotTimes } from './slot-times.js';
 import { multipartBody } from './multipart.js';
 import { startServer } from './server.js';
 import { percentile } from './stats.js';
@@ -53,7 +52,7 @@ interface Validation {
   rate: number;
   requests: number;
   errors: number;
-  measured: { throughput: number; p50: number; p99: number; meanServiceMs: number };
+  measured: { throughput: number; p50: number; p99: number; meanServiceMs: number; meanComputeMs: number };
   /** From the calibration's profile: what the model predicts before the run. */
   predicted: Prediction;
   p99Error: number;
@@ -63,23 +62,21 @@ interface Validation {
 }
 
 /**
- * Service times and delays of answered requests. D is what is left of the latency after S and
- * the wait for a slot; the wait is not measured per request, so it is rebuilt: replaying the
- * requests' arrivals and service times through the slots (FIFO, as BullMQ serves them) gives each
- * one's wait, which the model adds back itself.
+ * Service times and delays of answered requests. S is the time the request held a worker slot
+ * (BullMQ's active → finished, from {@link SlotLog}); D is the rest of its latency outside the
+ * queue (latency − (finished − added)). Requests and jobs are paired in order of arrival: the API
+ * node adds jobs in the order requests reach it, and at these rates requests are spaced far wider
+ * than the jitter of that hop.
  */
-function profileOf(sent: Sent[], note: string): ServiceProfile {
+function profileOf(sent: Sent[], slots: SlotTimes[], note: string): ServiceProfile {
   const ordered = [...sent].sort((a, b) => a.at - b.at);
-  const free = new Array<number>(NODES * SLOTS).fill(0);
+  const n = Math.min(ordered.length, slots.length);
   const serviceMs: number[] = [];
   const delayMs: number[] = [];
-  for (const s of ordered) {
-    const service = computeMs(s.timings!);
-    const slot = free.indexOf(Math.min(...free));
-    const start = Math.max(s.at, free[slot]);
-    free[slot] = start + service;
-    serviceMs.push(service);
-    delayMs.push(Math.max(0, s.latencyMs - service - (start - s.at)));
+  for (let i = 0; i < n; i++) {
+    const job = slots[i];
+    serviceMs.push(job.finished - job.active);
+    delayMs.push(Math.max(0, ordered[i].latencyMs - (job.finished - job.added)));
   }
   return { serviceMs, delayMs, slots: SLOTS, note };
 }
@@ -97,6 +94,9 @@ async function main(): Promise<void> {
     for (let i = 0; i < NODES; i++) stops.push(await startWorker({ repoRoot, modelsDir }, workerEnv));
     const api = await startServer({ repoRoot, modelsDir, env: apiEnv });
     stops.push(() => api.stop());
+    const slotLog = new SlotLog(redis.url, prefix, `m.${MODEL}`);
+    await slotLog.ready();
+    stops.push(() => slotLog.close());
     const form = multipartBody([{ name: 'image', filename: 'bus.jpg', contentType: 'image/jpeg', data: readFileSync(join(modelsDir, '../images/bus.jpg')) }, { name: 'model', value: MODEL }]);
     const target: Target = { url: `${api.url}/v1/detect`, body: form.body, contentType: form.contentType };
 
@@ -104,12 +104,13 @@ async function main(): Promise<void> {
     await closedLoop(target, NODES * SLOTS * 2, 10);
 
     console.error('probing the capacity: one client per slot, closed loop, 20 s');
+    const probeStart = await slotLog.now();
     const probe = ok(await closedLoop(target, NODES * SLOTS, 20));
-    const probeS = probe.map((x) => computeMs(x.timings!));
-    const probeRate = rateForUtilization({ serviceMs: probeS, delayMs: [0], slots: SLOTS }, NODES, calibrationLoad);
+    const probeRate = rateForUtilization(profileOf(probe, slotLog.since(probeStart), 'probe'), NODES, calibrationLoad);
     console.error(`calibrating: Poisson arrivals at ${f(probeRate)} req/s (${calibrationLoad * 100} %), ${values['calibrate-s']} s`);
+    const calibrationStart = await slotLog.now();
     const calibration = ok(await openLoop(target, poissonArrivals(probeRate, Number(values['calibrate-s']), 65)));
-    const profile = profileOf(calibration, `${MODEL} on bus.jpg, ${NODES} worker nodes × ${SLOTS} single-thread worker, 1 API node, all on one 2-core machine; Poisson arrivals at ${f(probeRate)} req/s`);
+    const profile = profileOf(calibration, slotLog.since(calibrationStart), `${MODEL} on bus.jpg, ${NODES} worker nodes × ${SLOTS} single-thread worker, 1 API node, all on one 2-core machine; Poisson arrivals at ${f(probeRate)} req/s`);
     const meanS = profile.serviceMs.reduce((a, b) => a + b, 0) / profile.serviceMs.length;
     console.error(`service time S: mean ${f(meanS)} ms, p99 ${f(p(profile.serviceMs, 99))} ms; delay D: p50 ${f(p(profile.delayMs, 50))} ms, p99 ${f(p(profile.delayMs, 99))} ms (${calibration.length} requests)`);
 
@@ -118,20 +119,21 @@ async function main(): Promise<void> {
       const rate = rateForUtilization(profile, NODES, utilization);
       console.error(`validating at ${f(rate)} req/s (${utilization * 100} %), ${values['validate-s']} s`);
       const arrivals = poissonArrivals(rate, Number(values['validate-s']), Math.round(utilization * 100));
+      const runStart = await slotLog.now();
       const sent = await openLoop(target, arrivals);
       const good = ok(sent);
       const latencies = good.map((x) => x.latencyMs);
       const span = (Math.max(...sent.map((x) => x.at + x.latencyMs)) - sent[0].at) / 1000;
       const predicted = simulate({ profile, nodes: NODES, rate });
-      const own = profileOf(good, 'this run');
+      const own = profileOf(good, slotLog.since(runStart), 'this run');
       const fromRun = simulate({ profile: own, nodes: NODES, rate });
-      const measured = { throughput: good.length / span, p50: p(latencies, 50), p99: p(latencies, 99), meanServiceMs: own.serviceMs.reduce((a, b) => a + b, 0) / own.serviceMs.length };
+      const measured = { throughput: good.length / span, p50: p(latencies, 50), p99: p(latencies, 99), meanServiceMs: own.serviceMs.reduce((a, b) => a + b, 0) / own.serviceMs.length, meanComputeMs: good.reduce((a, x) => a + computeMs(x.timings!), 0) / good.length };
       validation.push({
         utilization, rate, requests: sent.length, errors: sent.length - good.length, measured,
         predicted, p99Error: (predicted.latencyMs.p99 - measured.p99) / measured.p99,
         predictedFromRun: fromRun, p99ErrorFromRun: (fromRun.latencyMs.p99 - measured.p99) / measured.p99,
       });
-      console.error(`  measured p99 ${f(measured.p99)} ms (S mean ${f(measured.meanServiceMs)} ms); predicted ${f(predicted.latencyMs.p99)} ms from the calibration, ${f(fromRun.latencyMs.p99)} ms from this run's S and D`);
+      console.error(`  measured p99 ${f(measured.p99)} ms (S mean ${f(measured.meanServiceMs)} ms, of which compute ${f(measured.meanComputeMs)} ms); predicted ${f(predicted.latencyMs.p99)} ms from the calibration, ${f(fromRun.latencyMs.p99)} ms from this run's S and D`);
     }
 
     const predictions = [10, 100].flatMap((nodes) => [0.5, 0.7, 0.9].map((u) => simulate({ profile, nodes, rate: rateForUtilization(profile, nodes, u), requests: 400_000 })));
