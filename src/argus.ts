@@ -21,6 +21,8 @@ import { errors } from './errors.js';
 import { KeyRing } from './service/keys.js';
 import { MeteredDispatcher } from './service/metered-dispatcher.js';
 import { Metrics } from './service/metrics.js';
+import { registerDistributedMetrics } from './service/metrics-distributed.js';
+import { queueBacklog } from './jobs/bullmq/queue-backlog.js';
 import { KeyFile, keysFilePath } from './store/keys.js';
 import { InferenceService } from './service/inference.js';
 import { registerFeatures } from './service/register-features.js';
@@ -116,11 +118,11 @@ export async function createArgus(config: Config, options: CreateArgusOptions = 
     const service = new InferenceService({ config, catalog, dispatcher, queue, blobs, log, urls: urlFetcherFor(config) });
     const { scene, search, gallery } = registerFeatures({ service, config, log, db, pg: backends.pool });
     const files = registerFiles({ service, config, log, db, pg: backends.pool, catalog, search });
-    const system = new SystemService({ config, catalog, dispatcher, queue, version: VERSION, startedAt });
+    const transport = backends.transport;
+    const system = new SystemService({ config, catalog, dispatcher, queue, version: VERSION, startedAt, queueConnection: transport && (() => transport.connection.status()) });
     system.addNotices(() => scene.notices());
     system.setFfmpegReport(() => scene.ffmpegReport());
     system.addNotices(() => files.notices());
-    const transport = backends.transport;
     const queues = transport && (() => [...catalog.aliases().map(queueForModel), COMPOSITE_QUEUE].map((name) => transport.queue(name)));
     // The dashboard's history: in PostgreSQL when distributed, so every API node shows the same one.
     const historyStore = backends.pool ? new PostgresHistoryStore(backends.pool) : new SqliteHistoryStore(db);
@@ -129,6 +131,17 @@ export async function createArgus(config: Config, options: CreateArgusOptions = 
       service, queue, store: historyStore, log, size: config.historySize, maxPixels: config.maxPixels,
       thumbnails: (bytes, options) => thumbnailer.make(bytes, options),
     });
+    if (transport && backends.remote && backends.registry && backends.reconciled) {
+      const { remote, registry, reconciled } = backends;
+      registerDistributedMetrics(metrics.registry, {
+        connection: () => transport.connection.status(),
+        backlog: () => Promise.all(queues!().map(queueBacklog)),
+        nodes: () => registry.nodes(0),
+        reconciled,
+        onResend: (listener) => remote.events.on('resend', listener),
+        onVerdict: (listener) => remote.events.on('verdict', listener),
+      });
+    }
     const keys = new KeyRing({ configured: config.apiKeys, file: new KeyFile(keysFilePath(config)), log });
     // Rate limits are counted in Redis when API nodes share one: on a connection of their own that
     // fails fast (the queue's waits for Redis to come back, which would hold every request).

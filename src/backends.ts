@@ -4,11 +4,14 @@
  * - distributed API node: stateless, jobs in PostgreSQL, work carried by BullMQ (Redis) to worker
  *   nodes (`argus worker`), request images in Redis with a TTL, job inputs in PostgreSQL.
  */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './config/load.js';
 import { QueueDispatcher } from './jobs/bullmq/dispatcher.js';
 import { BullmqJobQueue } from './jobs/bullmq/job-queue.js';
+import { NodeLiveness } from './jobs/bullmq/liveness.js';
 import { ControlBus, NodeRegistry } from './jobs/bullmq/registry.js';
 import { BullmqTransport } from './jobs/bullmq/transport.js';
 import { LocalDispatcher, type Dispatcher } from './jobs/dispatcher.js';
@@ -32,8 +35,14 @@ export interface Backends {
   dispatcher: Dispatcher;
   /** Local model workers (embedded mode only; a distributed API node has none). */
   workers?: WorkerManager;
-  /** BullMQ plumbing (distributed mode), for the queue dashboard. */
+  /** BullMQ plumbing (distributed mode), for the queue dashboard, health and metrics. */
   transport?: BullmqTransport;
+  /** The sync-request side of distributed mode (re-sends, for metrics). */
+  remote?: QueueDispatcher;
+  /** Worker nodes' announcements (distributed mode), for metrics. */
+  registry?: NodeRegistry;
+  /** Jobs the reconciler re-added and failed since start (distributed mode), for metrics. */
+  reconciled?: () => { readded: number; failed: number };
   /** PostgreSQL (distributed mode), for the stores every node shares. */
   pool?: PgPool;
   /** Starts consuming or maintaining jobs, once the service exists. */
@@ -51,12 +60,14 @@ export interface BackendDeps {
   onJobFinished: (job: JobRecord) => void;
 }
 
-/** Connection settings of the BullMQ transport, from config. */
-export function transportFor(config: Config, log: Logger): BullmqTransport {
+/** Connection settings of the BullMQ transport, from config; `nodeId` names this node's connections. */
+export function transportFor(config: Config, log: Logger, node: { id: string; role: 'api' | 'worker' }): BullmqTransport {
   return new BullmqTransport({
     redisUrl: config.queueUrl!,
     prefix: config.queuePrefix,
     log,
+    nodeId: node.id,
+    role: node.role,
     lockDurationMs: config.lockDurationMs,
     stalledIntervalMs: config.stalledIntervalMs,
     maxStalledCount: config.maxStalledCount,
@@ -99,6 +110,7 @@ export interface DistributedParts {
   pool: PgPool;
   transport: BullmqTransport;
   registry: NodeRegistry;
+  liveness: NodeLiveness;
   control: ControlBus;
   records: PostgresJobRecords;
   jobBlobs: PostgresBlobStore;
@@ -106,28 +118,42 @@ export interface DistributedParts {
   remote: QueueDispatcher;
 }
 
-export async function distributedParts(config: Config, log: Logger): Promise<DistributedParts> {
+/** How long a starting node waits for Redis before it gives up (and says why). */
+const REDIS_START_WAIT_MS = 30_000;
+
+export async function distributedParts(config: Config, log: Logger, node: { id: string; role: 'api' | 'worker' }): Promise<DistributedParts> {
+  const transport = transportFor(config, log, node);
+  try {
+    await transport.connection.ready(REDIS_START_WAIT_MS);
+  } catch (error) {
+    transport.connection.disconnect();
+    throw error;
+  }
   const pool = await openPostgres(config.dbUrl!);
-  const transport = transportFor(config, log);
-  const registry = new NodeRegistry(transport.redis, config.queuePrefix);
-  const control = new ControlBus(transport.redis, config.queuePrefix);
+  const registry = new NodeRegistry(transport.redis, config.queuePrefix, config.nodeTimeoutMs);
+  const liveness = new NodeLiveness(transport.redis, registry, config.queuePrefix, log);
+  const control = new ControlBus(transport.connection, config.queuePrefix);
   // A request image is wanted for seconds; the TTL only bounds what a crash leaves behind.
   const requestBlobs = new RedisBlobStore(transport.redis, config.queuePrefix, config.requestTimeoutMs + 60_000);
   const remote = new QueueDispatcher({
-    transport, registry, control, blobs: requestBlobs,
+    transport, registry, liveness, control, blobs: requestBlobs,
     noWorkerWaitMs: config.noWorkerWaitMs,
     timeoutMs: config.requestTimeoutMs,
     maxQueueDepth: config.maxQueueDepth,
+    checkIntervalMs: config.requestCheckIntervalMs,
+    outageWaitMs: config.queueOutageWaitMs,
+    heartbeatIntervalMs: config.heartbeatIntervalMs,
+    log,
   });
   return {
-    pool, transport, registry, control, remote, requestBlobs,
+    pool, transport, registry, liveness, control, remote, requestBlobs,
     records: new PostgresJobRecords(pool),
     jobBlobs: new PostgresBlobStore(pool, config.jobRetentionHours * 3_600_000),
   };
 }
 
 export async function distributedApiBackends({ config, log, onJobFinished }: BackendDeps): Promise<Backends> {
-  const parts = await distributedParts(config, log);
+  const parts = await distributedParts(config, log, { id: `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`, role: 'api' });
   const queue = new BullmqJobQueue({
     transport: parts.transport,
     records: parts.records,
@@ -142,6 +168,9 @@ export async function distributedApiBackends({ config, log, onJobFinished }: Bac
     blobs: parts.jobBlobs,
     dispatcher: parts.remote,
     transport: parts.transport,
+    remote: parts.remote,
+    registry: parts.registry,
+    reconciled: () => queue.reconciled,
     pool: parts.pool,
     start() {
       // API nodes run no jobs; they keep PostgreSQL and the queue in agreement, and tidy up.
@@ -151,6 +180,7 @@ export async function distributedApiBackends({ config, log, onJobFinished }: Bac
     },
     async close() {
       await queue.close();
+      await parts.remote.close();
       await parts.transport.close();
       await parts.pool.end();
     },

@@ -181,6 +181,18 @@ export const errors = {
     message: `No worker node serves model '${alias}'. Start one with \`argus worker --models ${alias}\` (same --queue and --db as this API node).`,
     retryAfterS: 5,
   })),
+  // Distributed mode: Redis (the queue) unreachable, or a sync request lost on the way (its job
+  // vanished from Redis, or the worker node holding it died). request_lost is also the internal
+  // signal on which an API node re-sends the request; clients see it only when re-sending ran out.
+  queueUnavailable: declare('queue_unavailable', 503, (target: string, reason: string, retryAfterS: number) => ({
+    message: `The job queue (Redis at ${target}) cannot be reached (${reason}). Retry after ${retryAfterS} s.`,
+    retryAfterS,
+  })),
+  requestLost: declare('request_lost', 503, (reason: string, cause: 'lost' | 'node_dead', node?: string) => ({
+    message: `The request was lost before a worker answered it: ${reason}. Retry it.`,
+    details: { cause, ...(node ? { node } : {}) },
+    retryAfterS: 1,
+  })),
   queueFull: declare('queue_full', 429, (what: string, depth: number, retryAfterS: number) => ({
     message: `${depth} requests are already waiting for ${what}; slow down and retry after ${retryAfterS} s.`,
     retryAfterS,

@@ -53,7 +53,7 @@ export async function startWorkerNode(config: Config, options: { log?: Logger } 
   const models = servedModels(config, catalog);
   if (!models.length) throw new Error(`no model is installed in ${config.modelsDir}, so this worker would serve nothing`);
 
-  const parts = await distributedParts(config, log);
+  const parts = await distributedParts(config, log, { id, role: 'worker' });
   const workers = new WorkerManager({
     config,
     catalog,
@@ -63,6 +63,7 @@ export async function startWorkerNode(config: Config, options: { log?: Logger } 
   const local = new LocalDispatcher(workers);
   const served = new Set(models);
   const dispatcher = new RoutingDispatcher(served, local, parts.remote);
+  const slots = Object.fromEntries(models.map((alias) => [alias, workers.placement(catalog.require(alias)).instances]));
   const queue = new BullmqJobQueue({
     transport: parts.transport,
     records: parts.records,
@@ -71,7 +72,7 @@ export async function startWorkerNode(config: Config, options: { log?: Logger } 
     // Each model queue is consumed as fast as that model's workers can take it; composite jobs
     // mostly wait on inner calls, so a few run at once.
     consume: [
-      ...models.map((alias) => ({ queue: queueForModel(alias), concurrency: workers.placement(catalog.require(alias)).instances })),
+      ...models.map((alias) => ({ queue: queueForModel(alias), concurrency: slots[alias] })),
       { queue: COMPOSITE_QUEUE, concurrency: Math.max(2, config.cpuCores) },
     ],
     log,
@@ -92,11 +93,12 @@ export async function startWorkerNode(config: Config, options: { log?: Logger } 
     return workers.evict(command.alias, command.force ?? false).catch((error: { code?: string; message?: string }) => ({ error: { code: error.code ?? 'error', message: error.message ?? String(error) } }));
   }, log);
   const startedAt = Date.now();
+  let draining = false;
   const info = (): NodeInfo => ({
-    id, host: hostname(), pid: process.pid, models, started_at: startedAt, seen_at: Date.now(),
+    id, host: hostname(), pid: process.pid, models, started_at: startedAt, seen_at: Date.now(), draining, slots,
     workers: workers.workerStatus(), loaded: workers.modelStatus(), memory: workers.memoryStatus(),
   });
-  const stopHeartbeat = parts.registry.heartbeat(info, 3_000, log);
+  const heartbeat = parts.registry.heartbeat(info, config.heartbeatIntervalMs, log);
   void workers.preload(config.preload.filter((a) => served.has(a)).map((a) => catalog.require(a)));
   log.info({ node: id, models, version: VERSION }, `Argus worker ${id} serving ${models.join(', ')}`);
 
@@ -107,8 +109,14 @@ export async function startWorkerNode(config: Config, options: { log?: Logger } 
     log,
     close() {
       closing ??= (async () => {
-        await stopHeartbeat();
+        // Say so first: API nodes stop counting on this node for new requests (503 no_worker at
+        // once when it was the last), while the jobs it holds finish here and are not re-sent.
+        draining = true;
+        await heartbeat.beat();
         parts.control.close();
+        await parts.transport.stopConsuming();
+        await heartbeat.stop();
+        await parts.remote.close();
         await parts.transport.close();
         await queue.close();
         await workers.close();

@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -49,19 +49,22 @@ export interface RedisServer {
 
 /**
  * Starts a private redis-server (for tests that kill Redis). With `aof`, writes go to an
- * append-only file in a temp folder, fsynced every second, so a restart keeps the data.
+ * append-only file in a temp folder, fsynced every second, so a restart keeps the data. With
+ * `replicaOf`, it replicates the server on that port.
  */
-export async function startRedis(options: { aof?: boolean } = {}): Promise<RedisServer> {
+export async function startRedis(options: { aof?: boolean; replicaOf?: number } = {}): Promise<RedisServer> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'argus-redis-'));
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', options.aof ? 'yes' : 'no', '--appendfsync', 'everysec'];
+  if (options.replicaOf) args.push('--replicaof', '127.0.0.1', String(options.replicaOf));
   const server: RedisServer = {
     url: `redis://127.0.0.1:${port}`,
     port,
     dir,
     async stop(signal = 'SIGTERM') {
       const child = server.process;
-      if (!child || child.exitCode !== null) return;
+      // A process ended by a signal has signalCode set and exitCode null.
+      if (!child || child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
       child.kill(signal);
       await exited;
@@ -167,4 +170,127 @@ export function hasBinary(name: string): boolean {
 
 export function removeDir(dir: string | undefined): void {
   if (dir) rmSync(dir, { recursive: true, force: true });
+}
+
+/** A Redis master, its replica and three sentinels watching them, all private, on free ports. */
+export interface SentinelSet {
+  /** The name the sentinels know the master by. */
+  name: string;
+  /** `redis+sentinel://…` for Argus's `--queue`. */
+  url: string;
+  master: RedisServer;
+  replica: RedisServer;
+  sentinelPorts: number[];
+  /** The master's address as the sentinels say it now. */
+  masterPort(): Promise<number>;
+  /** Resolves once the sentinels name a master other than `oldPort` and it accepts writes. */
+  failedOver(oldPort: number, timeoutMs: number): Promise<number>;
+  stop(): Promise<void>;
+}
+
+async function sentinelCommand(port: number, ...args: string[]): Promise<unknown> {
+  const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    return await client.call('SENTINEL', ...args);
+  } finally {
+    client.disconnect();
+  }
+}
+
+/**
+ * Starts the set with Debian's redis-server (`--sentinel` for the sentinels): quorum 2, the
+ * master judged down after `downAfterMs` without an answer. Resolves once every sentinel knows
+ * the replica and the two other sentinels, so a failover can happen at once.
+ */
+export async function startSentinelSet(options: { downAfterMs?: number } = {}): Promise<SentinelSet> {
+  const name = 'argus-test';
+  const master = await startRedis();
+  const replica = await startRedis({ replicaOf: master.port });
+  const sentinelPorts: number[] = [];
+  const sentinels: ChildProcess[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'argus-sentinel-'));
+  for (let i = 0; i < 3; i++) {
+    const port = await freePort();
+    const file = join(dir, `sentinel-${i}.conf`);
+    // Sentinel rewrites its config file (what it learns), so each gets its own, writable.
+    writeFileSync(file, [
+      `port ${port}`, 'bind 127.0.0.1', `dir ${dir}`,
+      `sentinel monitor ${name} 127.0.0.1 ${master.port} 2`,
+      `sentinel down-after-milliseconds ${name} ${options.downAfterMs ?? 1_000}`,
+      `sentinel failover-timeout ${name} 10000`,
+      `sentinel parallel-syncs ${name} 1`,
+      '',
+    ].join('\n'));
+    sentinels.push(spawn('redis-server', [file, '--sentinel'], { stdio: 'ignore' }));
+    sentinelPorts.push(port);
+  }
+  const set: SentinelSet = {
+    name,
+    url: `redis+sentinel://${sentinelPorts.map((p) => `127.0.0.1:${p}`).join(',')}/${name}`,
+    master,
+    replica,
+    sentinelPorts,
+    async masterPort() {
+      for (const port of sentinelPorts) {
+        try {
+          const [, p] = (await sentinelCommand(port, 'get-master-addr-by-name', name)) as [string, string];
+          return Number(p);
+        } catch {
+          // that sentinel is not answering; ask the next
+        }
+      }
+      throw new Error('no sentinel answers');
+    },
+    async failedOver(oldPort, timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        const port = await set.masterPort().catch(() => oldPort);
+        if (port !== oldPort) {
+          const role = await new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true });
+          role.on('error', () => undefined);
+          try {
+            await role.connect();
+            const info = await role.info('replication');
+            if (info.includes('role:master')) return port;
+          } catch {
+            // not up yet
+          } finally {
+            role.disconnect();
+          }
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`no failover from port ${oldPort} within ${timeoutMs} ms`);
+    },
+    async stop() {
+      for (const s of sentinels) if (s.exitCode === null) s.kill('SIGKILL');
+      await replica.stop('SIGKILL');
+      await master.stop('SIGKILL');
+      removeDir(dir);
+      removeDir(master.dir);
+      removeDir(replica.dir);
+    },
+  };
+  // Sentinels learn of replicas from the master's INFO and of each other over its hello channel.
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      const ready = await Promise.all(sentinelPorts.map(async (port) => {
+        const replicas = (await sentinelCommand(port, 'replicas', name)) as unknown[];
+        const others = (await sentinelCommand(port, 'sentinels', name)) as unknown[];
+        return replicas.length === 1 && others.length === 2;
+      }));
+      if (ready.every(Boolean)) break;
+    } catch {
+      // a sentinel still starting
+    }
+    if (Date.now() > deadline) {
+      await set.stop();
+      throw new Error('the sentinels did not find the replica and each other within 60 s');
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return set;
 }

@@ -45,7 +45,7 @@ interface Options {
 const MODEL = 'yolov8n';
 
 /** Starts `argus worker` and resolves once it announces itself. */
-async function startWorker(options: Options, env: Record<string, string>): Promise<() => Promise<void>> {
+export async function startWorker(options: Pick<Options, 'repoRoot' | 'modelsDir'>, env: Record<string, string>): Promise<() => Promise<void>> {
   const dataDir = mkdtempSync(join(tmpdir(), 'argus-bench-worker-'));
   atExit(() => rmSync(dataDir, { recursive: true, force: true }));
   const child = track(spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'worker', '--models', MODEL], {

@@ -181,6 +181,13 @@ describe('loadConfig', () => {
     expect(configError(() => loadConfig({ env: {}, file: broken })).problems[0]).toMatch(/^config file .*broken\.json: /);
   });
 
+  it('accepts a Sentinel queue URL, and refuses a node timeout shorter than two heartbeats', () => {
+    const sentinel = loadConfig({ env: { ARGUS_QUEUE_URL: 'redis+sentinel://:pw@s1:26379,s2/mymaster', ARGUS_DB_URL: 'postgres://db/argus' } });
+    expect(sentinel.queueUrl).toBe('redis+sentinel://:pw@s1:26379,s2/mymaster');
+    expect(configError(() => loadConfig({ env: { ARGUS_QUEUE_URL: 'http://h', ARGUS_DB_URL: 'postgres://db/argus' } })).problems[0]).toMatch(/^queueUrl \(ARGUS_QUEUE_URL\)/);
+    expect(configError(() => loadConfig({ env: { ARGUS_NODE_TIMEOUT_MS: '3000', ARGUS_HEARTBEAT_INTERVAL_MS: '2000' } })).problems[0]).toMatch(/nodeTimeoutMs \(ARGUS_NODE_TIMEOUT_MS, 3000\) must be at least twice/);
+  });
+
   it('refuses ARGUS_MODELS that is not JSON', () => {
     expect(configError(() => loadConfig({ env: { ARGUS_MODELS: '{yolov8n' } })).problems).toEqual(['ARGUS_MODELS: not valid JSON']);
   });

@@ -45,6 +45,11 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   if (Value.Check(ConfigSchema, config) && Boolean(config.queueUrl) !== Boolean(config.dbUrl)) {
     throw new ConfigError(['queueUrl (ARGUS_QUEUE_URL) and dbUrl (ARGUS_DB_URL) go together: distributed mode needs both Redis and PostgreSQL']);
   }
+  // A node must beat several times within its timeout, or a busy but healthy node counts as dead
+  // and its sync requests are sent elsewhere.
+  if (Value.Check(ConfigSchema, config) && config.nodeTimeoutMs < 2 * config.heartbeatIntervalMs) {
+    throw new ConfigError([`nodeTimeoutMs (ARGUS_NODE_TIMEOUT_MS, ${config.nodeTimeoutMs}) must be at least twice heartbeatIntervalMs (ARGUS_HEARTBEAT_INTERVAL_MS, ${config.heartbeatIntervalMs})`]);
+  }
   if (!Value.Check(ConfigSchema, config)) {
     throw new ConfigError(
       Value.Errors(ConfigSchema, config).map((e) => `${describePath(e.instancePath)}: ${e.message}`),

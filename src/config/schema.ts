@@ -81,8 +81,12 @@ export const ConfigSchema = Type.Object(
     ffmpegPath: Type.Optional(Type.String({ minLength: 1, description: 'ffmpeg executable for video and streams; ffprobe beside it. Unset: the system ffmpeg on PATH, else the packaged one.' })),
     /** Live streams analysed at once; more are refused with 409. @defaultValue 4 */
     maxStreams: Type.Integer({ minimum: 0, default: 4, description: 'Live streams analysed at once.' }),
-    /** Redis for distributed mode (BullMQ), e.g. redis://host:6379. With dbUrl: API nodes and worker nodes share work. */
-    queueUrl: Type.Optional(Type.String({ pattern: '^rediss?://', description: 'Redis URL: distributed mode (with dbUrl).' })),
+    /**
+     * Redis for distributed mode (BullMQ), e.g. redis://host:6379, or a Sentinel deployment:
+     * redis+sentinel://[:password@]host:26379,host2:26379/masterName[/db][?sentinelPassword=…].
+     * With dbUrl: API nodes and worker nodes share work.
+     */
+    queueUrl: Type.Optional(Type.String({ pattern: '^(rediss?|redis\\+sentinel)://', description: 'Redis URL (redis://, rediss://, redis+sentinel://): distributed mode (with dbUrl).' })),
     /** PostgreSQL for distributed mode, e.g. postgres://user@host/argus. */
     dbUrl: Type.Optional(Type.String({ pattern: '^postgres(ql)?://', description: 'PostgreSQL URL: distributed mode (with queueUrl).' })),
     /** Prefix of every Redis key, so several deployments can share one Redis. @defaultValue argus */
@@ -101,6 +105,14 @@ export const ConfigSchema = Type.Object(
     stalledIntervalMs: Type.Integer({ minimum: 500, default: 10_000, description: 'Stalled-job check interval, ms.' }),
     /** Redeliveries of a stalled job before it fails. @defaultValue 2 */
     maxStalledCount: Type.Integer({ minimum: 1, default: 2, description: 'Redeliveries of a stalled job before it fails.' }),
+    /** How often a worker node renews its announcement in Redis. @defaultValue 2000 */
+    heartbeatIntervalMs: Type.Integer({ minimum: 100, default: 2_000, description: 'Worker node heartbeat interval, ms.' }),
+    /** A worker node whose announcement is this old counts as gone (frozen, or cut off); keep it several heartbeats long. @defaultValue 8000 */
+    nodeTimeoutMs: Type.Integer({ minimum: 500, default: 8_000, description: 'A worker node silent this long counts as gone, ms.' }),
+    /** How often an API node checks its waiting sync requests for lost jobs and dead nodes. @defaultValue 1000 */
+    requestCheckIntervalMs: Type.Integer({ minimum: 50, default: 1_000, description: 'Sync request watchdog interval, ms.' }),
+    /** How long a sync request in flight waits for a dropped Redis connection (a failover) before 503 queue_unavailable. @defaultValue 10000 */
+    queueOutageWaitMs: Type.Integer({ minimum: 0, default: 10_000, description: 'Wait for a dropped Redis connection, ms.' }),
     /** Most results one similarity search may ask for (`k`). @defaultValue 100 */
     searchMaxK: Type.Integer({ minimum: 1, maximum: 10_000, default: 100, description: 'Most results one search may ask for (k).' }),
     /** Finished requests and jobs the dashboard's history keeps (result + small JPEG previews), newest first; 0 keeps none and makes no thumbnails. @defaultValue 200 */

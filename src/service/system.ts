@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import type { Config } from '../config/load.js';
 import { errors } from '../errors.js';
+import type { QueueConnectionStatus } from '../jobs/bullmq/connection.js';
 import type { Dispatcher } from '../jobs/dispatcher.js';
 import type { JobQueue } from '../jobs/types.js';
 import type { Catalog } from '../models/catalog.js';
@@ -15,6 +16,8 @@ export interface SystemDeps {
   queue: JobQueue;
   version: string;
   startedAt: number;
+  /** The Redis connection's state (distributed mode), for /healthz's `queue`. */
+  queueConnection?: () => QueueConnectionStatus;
 }
 
 /** What is installed, loaded and running, and the operator's levers: load and evict. */
@@ -80,6 +83,10 @@ export class SystemService {
     const status = await dispatcher.status();
     const states = new Map(status.models.map((m) => [m.alias, m]));
     const problems = this.problems();
+    const connection = this.deps.queueConnection?.();
+    if (connection && connection.state !== 'connected') {
+      problems.push(`Redis (${connection.target}) is unreachable since ${new Date(connection.since).toISOString()}${connection.last_error ? ` (${connection.last_error})` : ''}: sync requests get 503 queue_unavailable until it is back.`);
+    }
     return {
       status: problems.length ? ('degraded' as const) : ('ok' as const),
       version: this.deps.version,
@@ -87,6 +94,7 @@ export class SystemService {
       uptime_s: Math.round((Date.now() - this.deps.startedAt) / 1000),
       problems,
       notices: [...this.notices(), ...this.noticeSources.flatMap((source) => source())],
+      ...(connection ? { queue: connection } : {}),
       models: catalog.list().map(({ manifest }) => {
         const availability = catalog.availability(manifest);
         const runtime = states.get(manifest.alias);

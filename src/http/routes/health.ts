@@ -8,6 +8,14 @@ export const HealthResponse = Type.Object({
   uptime_s: Type.Number(),
   problems: Type.Array(Type.String(), { description: 'What is missing or broken, and how to fix it (status degraded).' }),
   notices: Type.Array(Type.String(), { description: 'What a user should know that does not stop serving (status stays ok).' }),
+  queue: Type.Optional(Type.Object({
+    state: Type.Union([Type.Literal('connecting'), Type.Literal('connected'), Type.Literal('disconnected')]),
+    since: Type.Number({ description: 'Unix time (ms) of the last change of state.' }),
+    target: Type.String({ description: 'The Redis URL, without credentials.' }),
+    sentinel: Type.Boolean({ description: 'Reached through Redis Sentinel.' }),
+    drops: Type.Integer({ description: 'Times the connection dropped since start.' }),
+    last_error: Type.Optional(Type.String()),
+  }, { description: 'Distributed mode: this node\'s connection to Redis (status is degraded while it is down).' })),
   models: Type.Array(Type.Object({
     alias: Type.String(),
     task: Type.String(),

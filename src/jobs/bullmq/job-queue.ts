@@ -32,6 +32,8 @@ export function queueForJob(spec: Pick<JobSpec, 'model' | 'composite'>): string 
  */
 export class BullmqJobQueue implements JobQueue {
   private reconciler?: NodeJS.Timeout;
+  /** Jobs re-added and failed by {@link reconcile} since start (for metrics). */
+  readonly reconciled = { readded: 0, failed: 0 };
 
   constructor(private readonly options: BullmqJobQueueOptions) {}
 
@@ -125,6 +127,8 @@ export class BullmqJobQueue implements JobQueue {
         }
       }
     }
+    this.reconciled.readded += readded;
+    this.reconciled.failed += failed;
     return { readded, failed };
   }
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { MemoryStatus, ModelRuntimeStatus, WorkerStatus } from '../../workers/manager.js';
+import type { QueueConnection } from './connection.js';
 
 /** What a worker node says about itself in each heartbeat. */
 export interface NodeInfo {
@@ -12,6 +13,10 @@ export interface NodeInfo {
   models: string[];
   started_at: number;
   seen_at: number;
+  /** Jobs of each model it takes at once (its queue concurrency). */
+  slots?: Record<string, number>;
+  /** Stopping: finishing the jobs it holds, taking no more (it serves no model any longer). */
+  draining?: boolean;
   workers: WorkerStatus[];
   loaded: ModelRuntimeStatus[];
   memory: MemoryStatus;
@@ -19,13 +24,16 @@ export interface NodeInfo {
 
 /**
  * Worker nodes announce themselves in Redis with a heartbeat key that expires: a node that dies
- * disappears within the TTL. API nodes read the announcements to know which models are served
- * (a request for a model nobody serves fails fast) and to show remote workers in the status.
+ * disappears within the TTL (`nodeTimeoutMs`), whichever way it dies (a frozen process or a
+ * machine cut off from the network included). API nodes read the announcements to know which
+ * models are served (a request for a model nobody serves fails fast) and to show remote workers
+ * in the status. The TTL is Redis's own, so the nodes' clocks need not agree.
  */
 export class NodeRegistry {
   private cache?: { at: number; nodes: NodeInfo[] };
 
-  constructor(private readonly redis: Redis, private readonly prefix: string, private readonly ttlMs = 15_000) {}
+  /** @param ttlMs how long an announcement lives: a node silent this long counts as gone. */
+  constructor(private readonly redis: Redis, private readonly prefix: string, private readonly ttlMs = 8_000) {}
 
   private key(id: string): string {
     return `${this.prefix}:nodes:${id}`;
@@ -55,19 +63,26 @@ export class NodeRegistry {
     return nodes;
   }
 
-  async serves(alias: string, maxAgeMs?: number): Promise<boolean> {
-    return (await this.nodes(maxAgeMs)).some((n) => n.models.includes(alias));
+  /** The nodes of the last read (possibly stale; empty before any), for answers that must not wait on Redis. */
+  lastKnown(): NodeInfo[] {
+    return this.cache?.nodes ?? [];
   }
 
-  /** Re-announces `info()` every `intervalMs` until the returned stop function is called. */
-  heartbeat(info: () => NodeInfo, intervalMs: number, log?: Logger): () => Promise<void> {
+  /**
+   * Re-announces `info()` every `intervalMs`; `beat` announces now (a change worth telling at once),
+   * `stop` ends the beats and withdraws the announcement.
+   */
+  heartbeat(info: () => NodeInfo, intervalMs: number, log?: Logger): { beat(): Promise<void>; stop(): Promise<void> } {
     const beat = () => this.announce({ ...info(), seen_at: Date.now() }).catch((error: unknown) => log?.warn({ err: error }, 'heartbeat failed'));
     void beat();
     const timer = setInterval(beat, intervalMs);
     timer.unref();
-    return async () => {
-      clearInterval(timer);
-      await this.withdraw(info().id).catch(() => undefined);
+    return {
+      beat,
+      stop: async () => {
+        clearInterval(timer);
+        await this.withdraw(info().id).catch(() => undefined);
+      },
     };
   }
 }
@@ -85,7 +100,11 @@ export interface ControlCommand {
 export class ControlBus {
   private subscriber?: Redis;
 
-  constructor(private readonly redis: Redis, private readonly prefix: string) {}
+  private readonly redis: Redis;
+
+  constructor(private readonly connection: QueueConnection, private readonly prefix: string) {
+    this.redis = connection.redis;
+  }
 
   private get channel(): string {
     return `${this.prefix}:control`;
@@ -95,7 +114,7 @@ export class ControlBus {
   async request<R>(command: ControlCommand, expected: number, timeoutMs: number): Promise<R[]> {
     const id = randomUUID();
     const replyChannel = `${this.channel}:reply:${id}`;
-    const listener = this.redis.duplicate();
+    const listener = this.connection.duplicate();
     const replies: R[] = [];
     try {
       await listener.subscribe(replyChannel);
@@ -119,7 +138,7 @@ export class ControlBus {
 
   /** Worker side: answers commands with `handle` (which returns undefined to stay silent). */
   async serve(handle: (command: ControlCommand) => Promise<unknown>, log?: Logger): Promise<void> {
-    this.subscriber = this.redis.duplicate();
+    this.subscriber = this.connection.duplicate();
     this.subscriber.on('message', (_channel, message) => {
       const command = JSON.parse(message) as ControlCommand & { id: string };
       handle(command).then(

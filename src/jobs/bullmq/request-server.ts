@@ -18,6 +18,8 @@ export function serveRequests(transport: BullmqTransport, catalog: Catalog, blob
   };
   transport.handle('request', async (raw) => {
     const data = raw as RequestData;
+    // The API node gave up on this copy (its first node died) and sent it again: nobody waits for it.
+    if (data.abandoned) return { abandoned: true };
     try {
       return await local.execute({
         manifest: catalog.require(data.model),

@@ -1,7 +1,8 @@
 import { Queue, QueueEvents, Worker, type Job, type JobsOptions } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { ArgusError, errors, type ErrorBody } from '../../errors.js';
+import { nodeConnectionName, QueueConnection } from './connection.js';
 
 /** Jobs of composite tasks (scene analysis, analyze presets) go to one queue every worker consumes. */
 export const COMPOSITE_QUEUE = 'composite';
@@ -17,10 +18,18 @@ export type JobKind = 'request' | 'job';
 export type Handler = (data: unknown, job: Job) => Promise<unknown>;
 
 export interface TransportOptions {
+  /** `redis://…`, `rediss://…` or `redis+sentinel://…` (see redis-url.ts). */
   redisUrl: string;
   /** Key prefix of every queue, so deployments (and test runs) sharing a Redis stay apart. */
   prefix: string;
   log?: Logger;
+  /**
+   * This node's id (worker nodes): its BullMQ workers carry it as their name, so a job being
+   * processed says which node holds it (`processedBy`), and its connections are named after it.
+   */
+  nodeId?: string;
+  /** `api` or `worker`: the role in this node's connection name. @defaultValue 'api' */
+  role?: 'api' | 'worker';
   /** A worker holding a job renews its lock; a lock not renewed for this long marks the job stalled. */
   lockDurationMs: number;
   /** How often workers look for stalled jobs to hand to another worker. */
@@ -30,9 +39,19 @@ export interface TransportOptions {
 }
 
 interface Waiter {
+  queue: string;
+  /** Set once the job is in Redis: before that, "not found" means "not there yet". */
+  added: boolean;
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
   timer: NodeJS.Timeout;
+}
+
+/** A synchronous request being waited on, as the watchdog sees it. */
+export interface PendingRequest {
+  jobId: string;
+  queue: string;
+  added: boolean;
 }
 
 /** An error body travels through BullMQ's failedReason as JSON. */
@@ -60,6 +79,7 @@ export function decodeError(reason: string | undefined): ArgusError {
  * registered for its name.
  */
 export class BullmqTransport {
+  readonly connection: QueueConnection;
   readonly redis: Redis;
   private readonly queues = new Map<string, Queue>();
   private readonly events = new Map<string, Promise<QueueEvents>>();
@@ -69,9 +89,9 @@ export class BullmqTransport {
   private closed = false;
 
   constructor(readonly options: TransportOptions) {
-    // BullMQ needs maxRetriesPerRequest: null so blocking commands survive a Redis restart.
-    this.redis = new Redis(options.redisUrl, { maxRetriesPerRequest: null, lazyConnect: false });
-    this.redis.on('error', (error) => options.log?.debug({ err: error }, 'redis connection error'));
+    const name = options.nodeId ? nodeConnectionName(options.prefix, options.role ?? 'api', options.nodeId) : undefined;
+    this.connection = new QueueConnection(options.redisUrl, { log: options.log, connectionName: name });
+    this.redis = this.connection.redis;
   }
 
   get prefix(): string {
@@ -96,7 +116,7 @@ export class BullmqTransport {
   private queueEvents(name: string): Promise<QueueEvents> {
     let ready = this.events.get(name);
     if (!ready) {
-      const events = new QueueEvents(name, { connection: this.redis.duplicate(), prefix: this.options.prefix });
+      const events = new QueueEvents(name, { connection: this.connection.duplicate(), prefix: this.options.prefix });
       events.on('error', (error) => this.options.log?.debug({ err: error, queue: name }, 'queue events error'));
       events.on('completed', ({ jobId, returnvalue }) => this.settle(jobId, (w) => w.resolve(returnvalue)));
       events.on('failed', ({ jobId, failedReason }) => this.settle(jobId, (w) => w.reject(decodeError(failedReason))));
@@ -114,31 +134,54 @@ export class BullmqTransport {
     action(waiter);
   }
 
-  /** Adds a job and resolves with its return value (or rejects with its error) when a worker finishes it. */
-  async request(queueName: string, data: unknown, options: { jobId: string; priority: number; timeoutMs: number }): Promise<unknown> {
-    if (this.closed) throw errors.shuttingDown();
-    await this.queueEvents(queueName);
+  /**
+   * Adds a job and resolves with its return value (or rejects with its error) when a worker
+   * finishes it, or when {@link fail} settles it first (the watchdog). The timer bounds everything,
+   * adding included: a Redis that stops answering cannot hold the caller longer than `timeoutMs`.
+   */
+  request(queueName: string, data: unknown, options: { jobId: string; priority: number; timeoutMs: number }): Promise<unknown> {
+    if (this.closed) return Promise.reject(errors.shuttingDown());
     const done = new Promise<unknown>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters.delete(options.jobId);
         // Nobody waits for it any more: take it off the queue if no worker has it yet.
         void this.queue(queueName).remove(options.jobId).catch(() => undefined);
         reject(errors.timeout('Waiting for a worker', options.timeoutMs));
-      }, options.timeoutMs);
-      this.waiters.set(options.jobId, { resolve, reject, timer });
+      }, Math.max(0, options.timeoutMs));
+      this.waiters.set(options.jobId, { queue: queueName, added: false, resolve, reject, timer });
     });
-    try {
-      await this.queue(queueName).add('request', data, {
-        jobId: options.jobId,
-        priority: options.priority,
-        removeOnComplete: true,
-        removeOnFail: true,
-        attempts: 1,
-      });
-    } catch (error) {
-      this.settle(options.jobId, (w) => w.reject(errors.overloaded(`The queue is unreachable (${(error as Error).message}).`, 2)));
-    }
+    void (async () => {
+      try {
+        await this.queueEvents(queueName);
+        await this.queue(queueName).add('request', data, {
+          jobId: options.jobId,
+          priority: options.priority,
+          removeOnComplete: true,
+          removeOnFail: true,
+          attempts: 1,
+        });
+        const waiter = this.waiters.get(options.jobId);
+        if (waiter) waiter.added = true;
+      } catch (error) {
+        this.settle(options.jobId, (w) => w.reject(errors.queueUnavailable(this.connection.status().target, (error as Error).message, 2)));
+      }
+    })();
     return done;
+  }
+
+  /** Synchronous requests still waited on (for the watchdog). */
+  pendingRequests(): PendingRequest[] {
+    return [...this.waiters].map(([jobId, w]) => ({ jobId, queue: w.queue, added: w.added }));
+  }
+
+  /** Ends the wait for a request with `error` (the watchdog found it lost, or nobody to run it). */
+  fail(jobId: string, error: Error): void {
+    this.settle(jobId, (w) => w.reject(error));
+  }
+
+  /** Ends the wait for a request with its result, read from Redis when its completion event was missed. */
+  resolve(jobId: string, value: unknown): void {
+    this.settle(jobId, (w) => w.resolve(value));
   }
 
   /** Adds a job nobody waits on (async jobs: their outcome goes to PostgreSQL). */
@@ -164,8 +207,10 @@ export class BullmqTransport {
       if (!handler) throw new Error(encodeError(errors.internal(`no handler for ${job.name} jobs on this worker`)));
       return handler(job.data, job);
     }, {
-      connection: this.redis.duplicate(),
+      connection: this.connection.duplicate(),
       prefix: this.options.prefix,
+      // Jobs this node takes record it (processedBy), so a waiting API node knows whom to watch.
+      name: this.options.nodeId,
       concurrency,
       lockDuration: this.options.lockDurationMs,
       stalledInterval: this.options.stalledIntervalMs,
@@ -179,17 +224,32 @@ export class BullmqTransport {
     return [...this.workers.keys()];
   }
 
+  /** Stops taking jobs; resolves once the active ones have finished (BullMQ waits for them). */
+  async stopConsuming(): Promise<void> {
+    await Promise.all([...this.workers.values()].map((w) => w.close()));
+  }
+
   /** Stops consuming: active jobs finish first (BullMQ waits for them); waiters fail with 503. */
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all([...this.workers.values()].map((w) => w.close()));
+    this.connection.markClosing();
+    await this.stopConsuming();
     for (const [id, waiter] of this.waiters) {
       clearTimeout(waiter.timer);
       waiter.reject(errors.shuttingDown());
       this.waiters.delete(id);
     }
-    await Promise.all([...this.events.values()].map((p) => p.then((e) => e.close(), () => undefined)));
-    await Promise.all([...this.queues.values()].map((q) => q.close()));
-    this.redis.disconnect();
+    // A connection caught between two reconnection attempts never ends when BullMQ closes it
+    // (ioredis 5.11 clears its retry timer and waits for an 'end' that never comes), so these
+    // closes are bounded; the disconnect below ends every connection either way.
+    const closing = Promise.all([
+      ...[...this.events.values()].map((p) => p.then((e) => e.close(), () => undefined)),
+      ...[...this.queues.values()].map((q) => q.close().catch(() => undefined)),
+    ]);
+    await Promise.race([closing, new Promise((r) => setTimeout(r, CLOSE_WAIT_MS).unref())]);
+    this.connection.disconnect();
   }
 }
+
+/** Longest wait for BullMQ's queues and event listeners to close before their connections are cut. */
+const CLOSE_WAIT_MS = 2_000;

@@ -1,0 +1,72 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { NodeInfo, NodeRegistry } from './registry.js';
+import { nodeConnectionName } from './connection.js';
+
+/** Which worker nodes are alive at one moment, and what they serve. */
+export interface LivenessSnapshot {
+  nodes: NodeInfo[];
+  alive(nodeId: string): boolean;
+  serves(alias: string): boolean;
+}
+
+/**
+ * Decides whether a worker node is alive from two signals:
+ * - its heartbeat key (registry): gone `nodeTimeoutMs` after the node's last beat, whatever
+ *   stopped it — a frozen process, a machine off the network;
+ * - its connections in Redis's client list (`CLIENT LIST`, named after the node): a process that
+ *   dies, kill -9 included, has its sockets closed by its kernel at once, so it is seen gone at the
+ *   next look instead of after the heartbeat's TTL.
+ * Where Redis refuses CLIENT LIST (some hosted services), the heartbeat alone decides.
+ */
+export class NodeLiveness {
+  private clientListWorks = true;
+  private cache?: { at: number; snapshot: Promise<LivenessSnapshot> };
+
+  constructor(private readonly redis: Redis, private readonly registry: NodeRegistry, private readonly prefix: string, private readonly log?: Logger) {}
+
+  /** Ids of the nodes with at least one connection to Redis now; undefined where CLIENT LIST is refused. */
+  private async connectedNodes(): Promise<Set<string> | undefined> {
+    if (!this.clientListWorks) return undefined;
+    let list: string;
+    try {
+      list = (await this.redis.call('CLIENT', 'LIST')) as string;
+    } catch (error) {
+      if (!/unknown command|not allowed|NOPERM|disabled/i.test((error as Error).message)) throw error;
+      this.clientListWorks = false;
+      this.log?.warn({ err: (error as Error).message }, 'Redis refuses CLIENT LIST: a dead worker node is noticed when its heartbeat expires (nodeTimeoutMs), not at once');
+      return undefined;
+    }
+    const marker = nodeConnectionName(this.prefix, 'worker', '');
+    const ids = new Set<string>();
+    for (const match of list.matchAll(/ name=(\S+)/g)) {
+      if (match[1].startsWith(marker)) ids.add(match[1].slice(marker.length));
+    }
+    return ids;
+  }
+
+  /**
+   * Both signals, read at most `maxAgeMs` ago (concurrent callers share one read: every sync
+   * request asks).
+   */
+  snapshot(maxAgeMs = 0): Promise<LivenessSnapshot> {
+    if (this.cache && Date.now() - this.cache.at <= maxAgeMs) return this.cache.snapshot;
+    const snapshot = this.read();
+    this.cache = { at: Date.now(), snapshot };
+    snapshot.catch(() => {
+      if (this.cache?.snapshot === snapshot) this.cache = undefined;
+    });
+    return snapshot;
+  }
+
+  private async read(): Promise<LivenessSnapshot> {
+    const [nodes, connected] = await Promise.all([this.registry.nodes(0), this.connectedNodes()]);
+    const live = nodes.filter((n) => !connected || connected.has(n.id));
+    const ids = new Set(live.map((n) => n.id));
+    return {
+      nodes: live,
+      alive: (id) => ids.has(id),
+      serves: (alias) => live.some((n) => !n.draining && n.models.includes(alias)),
+    };
+  }
+}
