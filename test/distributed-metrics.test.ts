@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, image, json, postImage, spawnWorker, startServer, tempDir, type ChildWorker, type TestServer } from './helpers.js';
-import { childPids, signalAll } from './node-faults.js';
+import { childrenOf, type ChildWorker, eventually, image, json, postImage, spawnWorker, startServer, tempDir, type TestServer } from './helpers.js';
+import { signalAll } from './node-faults.js';
 import { sample } from './prometheus.js';
 import { clearPrefix, createTestDatabase, redisForTests, testPrefix, type RedisServer, type TestDatabase } from './services.js';
 
@@ -52,7 +52,7 @@ describe('metrics for autoscaling', () => {
     expect(sample(idle, 'argus_queue_oldest_waiting_seconds', { model: 'yolo11n', priority: 'batch' })).toBe(0);
 
     // The node takes one job and holds it (its model process frozen); the rest wait.
-    pids = childPids(node.child.pid!);
+    pids = childrenOf(node.child.pid!);
     signalAll(pids, 'SIGSTOP');
     const jobs: string[] = [];
     for (let i = 0; i < 5; i++) jobs.push((await json(await postImage(`${api.url}/v1/jobs`, small, { task: 'detect', model: 'yolo11n' }))).id);

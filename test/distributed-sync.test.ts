@@ -1,8 +1,8 @@
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../src/config/load.js';
-import { image, json, postImage, spawnWorker, startServer, tempDir, type ChildWorker, type TestServer } from './helpers.js';
-import { childPids, heldRequest, signalAll } from './node-faults.js';
+import { childrenOf, type ChildWorker, image, json, postImage, spawnWorker, startServer, tempDir, type TestServer } from './helpers.js';
+import { heldRequest, signalAll } from './node-faults.js';
 import { sample } from './prometheus.js';
 import { clearPrefix, createTestDatabase, startRedis, testPrefix, type RedisServer, type TestDatabase } from './services.js';
 
@@ -36,7 +36,7 @@ afterEach(async () => {
   for (const s of servers.splice(0)) await s.close().catch(() => undefined);
   signalAll(frozen.splice(0), 'SIGKILL');
   for (const w of workers.splice(0)) {
-    signalAll(childPids(w.child.pid!), 'SIGKILL');
+    signalAll(childrenOf(w.child.pid!), 'SIGKILL');
     w.child.kill('SIGKILL');
     await w.exited;
   }
@@ -72,7 +72,7 @@ function detect(api: TestServer): Promise<Response> {
 /** Runs one request on the node (its model process is up), then freezes the model process. */
 async function warmAndFreeze(api: TestServer, node: ChildWorker): Promise<number[]> {
   expect((await detect(api)).status).toBe(200);
-  const pids = childPids(node.child.pid!);
+  const pids = childrenOf(node.child.pid!);
   expect(pids.length).toBeGreaterThan(0);
   signalAll(pids, 'SIGSTOP');
   frozen.push(...pids);

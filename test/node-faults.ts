@@ -3,15 +3,8 @@
  * request it takes stays in the middle, wait until the node has claimed a known request, then kill
  * or freeze it. No timing luck: the fault always lands on a request in flight.
  */
-import { spawnSync } from 'node:child_process';
 import { Queue } from 'bullmq';
 import { eventually } from './helpers.js';
-
-/** Pids of a process's direct children (a worker node's model worker processes). */
-export function childPids(pid: number): number[] {
-  const out = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).stdout;
-  return out.split('\n').filter(Boolean).map(Number);
-}
 
 export function signalAll(pids: number[], signal: NodeJS.Signals): void {
   for (const pid of pids) {
