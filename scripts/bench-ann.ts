@@ -15,27 +15,17 @@ import hnswlib from 'hnswlib-node';
 import * as sqliteVec from 'sqlite-vec';
 import { fmt, textTable } from './bench/report.js';
 import { summarize } from './bench/stats.js';
+import { seededRandom } from './seeded-random.js';
 
 const K = 10;
 const sizes = (process.env.ANN_SIZES ?? '5000,50000').split(',').map(Number);
 const queryCount = Number(process.env.ANN_QUERIES ?? 200);
 const dim = Number(process.env.ANN_DIM ?? 512);
 
-/** mulberry32: a seeded generator, so every run measures the same vectors. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Unit vectors with Gaussian components (Box–Muller): uniform on the sphere, the hardest case for an ANN graph. */
 function unitVectors(count: number, seed: number): Float32Array[] {
-  const next = random(seed);
+  const next = seededRandom(seed);
   return Array.from({ length: count }, () => {
     const v = new Float32Array(dim);
     let norm = 0;

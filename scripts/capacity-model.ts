@@ -19,6 +19,7 @@
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { seededRandom } from './seeded-random.js';
 
 /** What a benchmark measured, per request, on one kind of worker node. */
 export interface ServiceProfile {
@@ -60,17 +61,6 @@ export interface Prediction {
   saturated: boolean;
 }
 
-/** mulberry32: a small seeded generator, so a prediction can be repeated exactly. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A binary min-heap of slot free times: the next slot to free up serves the next request (FIFO). */
 class FreeTimes {
@@ -117,7 +107,7 @@ export function simulate(options: SimulationOptions): Prediction {
   const slots = options.slots ?? profile.slots;
   const total = options.requests ?? 200_000;
   const warmup = Math.floor(total / 10);
-  const next = random(options.seed ?? 1);
+  const next = seededRandom(options.seed ?? 1);
   const pick = (xs: number[]) => xs[Math.floor(next() * xs.length)];
   const free = new FreeTimes(nodes * slots);
   const latencies = new Float64Array(total - warmup);
