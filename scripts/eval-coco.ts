@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createArgus, type Argus } from '../src/argus.js';
+import { createArgus, type Argus } from '../src/app/argus.js';
 import { loadConfig } from '../src/config/load.js';
 import type { DetectOutput } from '../src/tasks/detect.js';
 import { COCO80 } from '../src/vision/coco.js';

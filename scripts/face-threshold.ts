@@ -1,6 +1,6 @@
 /**
  * Measures the face gallery's recognition threshold (FACE_MATCH_THRESHOLD in
- * src/service/face-gallery.ts) on the group photos in ../shared/images/faces, and writes the rates
+ * src/features/faces/gallery.ts) on the group photos in ../shared/images/faces, and writes the rates
  * to docs/face-recognition.md.
  *
  * Every face of every photo is one person (no one appears in two photos). Half of each photo's
@@ -19,10 +19,10 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import sharp, { type Sharp } from 'sharp';
-import { createArgus } from '../src/argus.js';
+import { createArgus } from '../src/app/argus.js';
 import { loadConfig } from '../src/config/load.js';
-import { faceSimilarity } from '../src/service/face-compare.js';
-import { FACE_MATCH_THRESHOLD } from '../src/service/face-gallery.js';
+import { faceSimilarity } from '../src/features/faces/compare.js';
+import { FACE_MATCH_THRESHOLD } from '../src/features/faces/gallery.js';
 import type { Face } from '../src/tasks/faces.js';
 
 const ROOT = resolve(import.meta.dirname, '..');

@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createArgus } from '../src/argus.js';
+import { createArgus } from '../src/app/argus.js';
 import { loadConfig } from '../src/config/load.js';
 import { cosine, peerEmbedding, peerUnavailable, startPeer } from './bench/peer.js';
 

@@ -4,7 +4,7 @@
  */
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FACE_MATCH_THRESHOLD } from '../src/service/face-gallery.js';
+import { FACE_MATCH_THRESHOLD } from '../src/features/faces/gallery.js';
 import { image, json, startServer, type TestServer } from './helpers.js';
 
 const ADMIN = 'gallery-admin-0123456789';

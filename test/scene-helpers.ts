@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { locateFfmpeg } from '../src/scene/ffmpeg-locate.js';
+import { locateFfmpeg } from '../src/features/scene/ffmpeg-locate.js';
 
 /** Helpers for the scene tests: reading server-sent events from a fetch response. */
 

@@ -6,7 +6,7 @@ import { request as httpRequest } from 'node:http';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createArgus } from '../src/argus.js';
+import { createArgus } from '../src/app/argus.js';
 import { loadConfig } from '../src/config/load.js';
 import { KeyFile } from '../src/store/keys.js';
 import { ARGUS_CLI, eventually, image, json, MODELS_DIR, REPO_ROOT, startServer, tempDir, type TestServer } from './helpers.js';

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
-import { createArgus } from '../argus.js';
+import { createArgus } from '../app/argus.js';
 import { errors } from '../errors.js';
 import { configFrom } from './options.js';
 

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
-import { createArgus } from '../argus.js';
+import { createArgus } from '../app/argus.js';
 import type { ClassifyOutput } from '../tasks/classify.js';
 import { configFrom } from './options.js';
 

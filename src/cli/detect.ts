@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
-import { createArgus } from '../argus.js';
+import { createArgus } from '../app/argus.js';
 import type { DetectOutput } from '../tasks/detect.js';
 import { drawBoxes } from '../vision/draw.js';
 import { configFrom, parseNumber } from './options.js';

@@ -10,7 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/load.js';
 import { Catalog } from '../models/catalog.js';
-import { describeFfmpeg, locateFfmpeg } from '../scene/ffmpeg-locate.js';
+import { describeFfmpeg, locateFfmpeg } from '../features/scene/ffmpeg-locate.js';
 
 /** One line of the report. `ok: false` makes `argus doctor` exit 1. */
 export interface CheckResult {

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { VERSION } from '../argus.js';
+import { VERSION } from '../app/argus.js';
 import { INSTALL_DIR, runChecks, type Section } from './doctor-checks.js';
 import { configFrom } from './options.js';
 

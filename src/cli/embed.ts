@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
-import { createArgus } from '../argus.js';
+import { createArgus } from '../app/argus.js';
 import type { EmbedOutput } from '../tasks/embed.js';
 import { configFrom } from './options.js';
 

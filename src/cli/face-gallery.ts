@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { createArgus } from '../argus.js';
+import { createArgus } from '../app/argus.js';
 import type { Config } from '../config/load.js';
-import { FaceGalleryService } from '../service/face-gallery.js';
+import { FaceGalleryService } from '../features/faces/gallery.js';
 import { SqliteFaceGalleryStore, type FaceGalleryStore } from '../store/face-gallery.js';
 import { openPostgres } from '../store/postgres/database.js';
 import { PostgresFaceGalleryStore } from '../store/postgres/face-gallery.js';

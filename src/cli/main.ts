@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
 import { ConfigError } from '../config/load.js';
-import { VERSION } from '../argus.js';
+import { VERSION } from '../app/argus.js';
 import { ArgusError } from '../errors.js';
 import { analyzeCommand } from './analyze.js';
 import { classifyCommand } from './classify.js';

@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
-import { createArgus } from '../argus.js';
+import { createArgus } from '../app/argus.js';
 import type { TaskResult } from '../service/inference.js';
 import type { FacesOutput } from '../tasks/faces.js';
 import type { OcrOutput } from '../tasks/ocr.js';

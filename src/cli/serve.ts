@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { createArgus } from '../argus.js';
+import { createArgus } from '../app/argus.js';
 import { configFrom, parseNumber } from './options.js';
 
 export function serveCommand(): Command {

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { startWorkerNode } from '../worker-node.js';
+import { startWorkerNode } from '../app/worker-node.js';
 import { configFrom } from './options.js';
 
 export function workerCommand(): Command {

@@ -5,7 +5,7 @@ import { ArgusError, errors } from '../../errors.js';
 import type { Manifest } from '../../models/manifest.js';
 import type { BlobStore } from '../../store/blobs.js';
 import type { EvictResult, ModelRuntimeStatus } from '../../workers/manager.js';
-import type { Dispatcher, DispatcherStatus, InferenceOutcome, InferenceRequest, Priority } from '../dispatcher.js';
+import type { Dispatcher, DispatcherStatus, InferenceOutcome, InferenceRequest, Priority } from '../../dispatch/dispatcher.js';
 import type { NodeLiveness } from './liveness.js';
 import type { ControlBus, NodeRegistry } from './registry.js';
 import { RequestWatchdog, type Verdict } from './request-watchdog.js';

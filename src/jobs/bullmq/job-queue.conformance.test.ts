@@ -1,7 +1,7 @@
 import { afterAll, beforeAll } from 'vitest';
 import { clearPrefix, createTestDatabase, redisForTests, testPrefix, type RedisServer, type TestDatabase } from '../../../test/services.js';
 import { openPostgres } from '../../store/postgres/database.js';
-import { PostgresJobRecords } from '../postgres-records.js';
+import { PostgresJobRecords } from './postgres-records.js';
 import { describeJobQueue } from '../queue.conformance.js';
 import { BullmqJobQueue } from './job-queue.js';
 import { BullmqTransport, queueForModel } from './transport.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { ArgusError, errors, type ErrorBody } from '../../errors.js';
-import type { PostgresJobRecords } from '../postgres-records.js';
+import type { PostgresJobRecords } from './postgres-records.js';
 import type { JobCounts, JobHandler, JobQueue, JobRecord, JobSpec, ProcessOptions } from '../types.js';
 import { PRIORITY } from './dispatcher.js';
 import { COMPOSITE_QUEUE, queueForModel, type BullmqTransport } from './transport.js';

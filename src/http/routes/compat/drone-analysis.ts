@@ -12,7 +12,7 @@ import Type from 'typebox';
 import { ArgusError, errors, type ErrorBody } from '../../../errors.js';
 import type { JobRecord } from '../../../jobs/types.js';
 import type { InferenceService } from '../../../service/inference.js';
-import type { SceneService } from '../../../service/scene.js';
+import type { SceneService } from '../../../features/scene/service.js';
 import { speaksDialect } from '../../error-dialects.js';
 import { ownerOf } from '../../plugins/auth.js';
 import { errorResponses } from '../../schemas.js';

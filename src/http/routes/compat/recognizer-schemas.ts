@@ -5,7 +5,7 @@
  * A bare JSON array in the original stays a bare array here.
  */
 import Type from 'typebox';
-import { MAX_BATCH_IDS } from '../../../service/files.js';
+import { MAX_BATCH_IDS } from '../../../features/files/service.js';
 import { ModelRef } from '../../schemas.js';
 
 /** Any integer, as the original's `image_id: int`: 0 or -1 is a 404, not a validation error. */

@@ -8,8 +8,8 @@
 import type { FastifyPluginAsync, preValidationHookHandler } from 'fastify';
 import Type from 'typebox';
 import { errors } from '../../../errors.js';
-import type { FilesService } from '../../../service/files.js';
-import { fileView } from '../../../service/files-views.js';
+import type { FilesService } from '../../../features/files/service.js';
+import { fileView } from '../../../features/files/views.js';
 import type { FileListQuery } from '../../../store/files.js';
 import { errorResponses, FileField } from '../../schemas.js';
 import { filesOf, type UploadedFile } from '../../uploads.js';

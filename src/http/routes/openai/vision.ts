@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import Type from 'typebox';
-import { describeVisionTasks, VISION_TASK_NAMES, visionTaskId, type VisionTaskName } from '../../../service/vision-analyze.js';
+import { describeVisionTasks, VISION_TASK_NAMES, visionTaskId, type VisionTaskName } from '../../../features/vision-presets/analyze.js';
 import type { TaskResult } from '../../../service/inference.js';
 import { errorResponses, FileField, Timings } from '../../schemas.js';
 import { abortOnDisconnect } from '../../sse.js';

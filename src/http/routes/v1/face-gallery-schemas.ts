@@ -1,6 +1,6 @@
 /** Request and response schemas of the face gallery and recognition routes. */
 import Type from 'typebox';
-import { MAX_REGISTER_IMAGES, RecognizeParams } from '../../../service/face-gallery.js';
+import { MAX_REGISTER_IMAGES, RecognizeParams } from '../../../features/faces/gallery.js';
 import { Base64Image, Box, FileField, ModelRef, Timings } from '../../schemas.js';
 
 const Name = Type.String({ minLength: 1, maxLength: 100, description: "The person's name (what DeepStack clients call `userid`)." });

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import Type from 'typebox';
-import type { FaceGalleryService, GalleryPerson } from '../../../service/face-gallery.js';
-import { MAX_REGISTER_IMAGES, FACE_MATCH_THRESHOLD } from '../../../service/face-gallery.js';
+import type { FaceGalleryService, GalleryPerson } from '../../../features/faces/gallery.js';
+import { MAX_REGISTER_IMAGES, FACE_MATCH_THRESHOLD } from '../../../features/faces/gallery.js';
 import type { ImageSource } from '../../../service/inference.js';
 import type { GalleryFace } from '../../../store/face-gallery.js';
 import { ownerOf } from '../../plugins/auth.js';

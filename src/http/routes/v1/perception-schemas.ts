@@ -1,6 +1,6 @@
 /** Request and response schemas of the perception routes: OCR, faces, face comparison, pose and segmentation. */
 import Type, { type TObject, type TProperties } from 'typebox';
-import { FaceCompareParams } from '../../../service/face-compare.js';
+import { FaceCompareParams } from '../../../features/faces/compare.js';
 import { EMOTIONS } from '../../../tasks/face-attributes.js';
 import { FacesParams } from '../../../tasks/faces.js';
 import { OcrParams } from '../../../tasks/ocr.js';

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import Type from 'typebox';
 import { errors } from '../../../errors.js';
-import type { SearchService } from '../../../service/search.js';
-import { SearchParams } from '../../../service/search.js';
+import type { SearchService } from '../../../features/search/service.js';
+import { SearchParams } from '../../../features/search/service.js';
 import { ClassifyParams } from '../../../tasks/classify.js';
 import { EmbedParams } from '../../../tasks/embed.js';
 import { ownerOf } from '../../plugins/auth.js';

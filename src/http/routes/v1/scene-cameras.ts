@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import Type from 'typebox';
-import { CameraConfigSchema } from '../../../scene/schema.js';
-import type { SceneService } from '../../../service/scene.js';
+import { CameraConfigSchema } from '../../../features/scene/schema.js';
+import type { SceneService } from '../../../features/scene/service.js';
 import { errorResponses } from '../../schemas.js';
 import { CameraIdParams, CameraView } from './scene-schemas.js';
 

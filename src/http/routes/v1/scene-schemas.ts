@@ -1,5 +1,5 @@
 import Type from 'typebox';
-import { RISK_LEVELS } from '../../../scene/schema.js';
+import { RISK_LEVELS } from '../../../features/scene/schema.js';
 import { Box, ModelRef, Timings } from '../../schemas.js';
 
 export const RiskLevel = Type.Enum(RISK_LEVELS, { description: 'none | low | medium | high | critical' });

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import Type from 'typebox';
-import type { StreamView as StreamViewT } from '../../../scene/streams.js';
-import type { SceneService } from '../../../service/scene.js';
+import type { StreamView as StreamViewT } from '../../../features/scene/streams.js';
+import type { SceneService } from '../../../features/scene/service.js';
 import { openEventChannel } from '../../event-channel.js';
 import { errorResponses } from '../../schemas.js';
 import { StreamView } from './scene-schemas.js';

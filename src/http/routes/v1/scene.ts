@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync, preValidationAsyncHookHandler } from 'fastify';
-import type { SceneService } from '../../../service/scene.js';
+import type { SceneService } from '../../../features/scene/service.js';
 import type { RouteDeps } from '../deps.js';
 import { sceneAnalyzeRoutes } from './scene-analyze.js';
 import { sceneCameraRoutes } from './scene-cameras.js';

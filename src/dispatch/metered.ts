@@ -1,0 +1,44 @@
+import { ArgusError } from '../errors.js';
+import type { Dispatcher, DispatcherStatus, InferenceOutcome, InferenceRequest } from './dispatcher.js';
+import type { Manifest } from '../models/manifest.js';
+import type { EvictResult, ModelRuntimeStatus } from '../workers/manager.js';
+import type { Metrics } from '../service/metrics.js';
+
+/**
+ * A dispatcher decorator that records every model run (stage timings, outcome) in {@link Metrics}. It sits outermost, so sync requests, async jobs, composite tasks' inner runs
+ * and live-stream frames are all counted once, wherever the model runs (local pool, queue, upstream).
+ */
+export class MeteredDispatcher implements Dispatcher {
+  constructor(private readonly inner: Dispatcher, private readonly metrics: Metrics) {}
+
+  async execute(request: InferenceRequest): Promise<InferenceOutcome> {
+    const { alias: model, task } = request.manifest;
+    try {
+      const outcome = await this.inner.execute(request);
+      this.metrics.observeRun(task, model, outcome.timings as unknown as Record<string, number>);
+      return outcome;
+    } catch (error) {
+      const outcome = error instanceof ArgusError ? error.code : 'internal_error';
+      this.metrics.inferences.inc({ task, model, outcome });
+      throw error;
+    }
+  }
+
+  status(): Promise<DispatcherStatus> {
+    return this.inner.status();
+  }
+
+  // Loads and unloads are measured where they happen, in the worker manager (argus.ts wires its
+  // lifecycle events), so automatic ones (first use, idle, memory) count as well as these.
+  load(manifest: Manifest): Promise<ModelRuntimeStatus> {
+    return this.inner.load(manifest);
+  }
+
+  evict(alias: string, force: boolean): Promise<EvictResult> {
+    return this.inner.evict(alias, force);
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
