@@ -13,7 +13,7 @@ import { buildHttpApp } from '../http/app.js';
 import { envSecrets, type SecretSource } from '../config/secrets.js';
 import { distributedApiBackends, embeddedBackends, type Backends } from './deployment.js';
 import { COMPOSITE_QUEUE, queueForModel } from '../jobs/bullmq/transport.js';
-import type { Dispatcher, DispatcherStatus } from '../dispatch/dispatcher.js';
+import type { Dispatcher, DispatcherStatus } from '../dispatch/types.js';
 import { UpstreamDispatcher } from '../dispatch/upstream.js';
 import type { JobQueue, JobRecord } from '../jobs/types.js';
 import { Catalog } from '../models/catalog.js';

@@ -14,7 +14,7 @@ import { BullmqJobQueue } from '../jobs/bullmq/job-queue.js';
 import type { NodeInfo } from '../jobs/bullmq/registry.js';
 import { serveRequests } from '../jobs/bullmq/request-server.js';
 import { COMPOSITE_QUEUE, queueForModel } from '../jobs/bullmq/transport.js';
-import { LocalDispatcher } from '../dispatch/dispatcher.js';
+import { LocalDispatcher } from '../dispatch/local.js';
 import { RoutingDispatcher } from '../dispatch/routing.js';
 import { Catalog } from '../models/catalog.js';
 import { InferenceService } from '../service/inference.js';

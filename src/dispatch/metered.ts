@@ -1,7 +1,6 @@
 import { ArgusError } from '../errors.js';
-import type { Dispatcher, DispatcherStatus, InferenceOutcome, InferenceRequest } from './dispatcher.js';
+import type { Dispatcher, DispatcherStatus, EvictResult, InferenceOutcome, InferenceRequest, ModelRuntimeStatus } from './types.js';
 import type { Manifest } from '../models/manifest.js';
-import type { EvictResult, ModelRuntimeStatus } from '../workers/manager.js';
 import type { Metrics } from '../service/metrics.js';
 
 /**

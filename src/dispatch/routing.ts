@@ -1,6 +1,5 @@
 import type { Manifest } from '../models/manifest.js';
-import type { EvictResult, ModelRuntimeStatus } from '../workers/manager.js';
-import type { Dispatcher, DispatcherStatus, InferenceOutcome, InferenceRequest } from './dispatcher.js';
+import type { Dispatcher, DispatcherStatus, EvictResult, InferenceOutcome, InferenceRequest, ModelRuntimeStatus } from './types.js';
 
 /**
  * A worker node's dispatcher: models it serves run on its own worker processes; any other model

@@ -1,7 +1,6 @@
 import type { Manifest } from '../models/manifest.js';
-import type { EvictResult, ModelRuntimeStatus } from '../workers/manager.js';
+import type { Dispatcher, DispatcherStatus, EvictResult, InferenceOutcome, InferenceRequest, ModelRuntimeStatus } from './types.js';
 import type { RemoteModels } from '../workers/remote.js';
-import type { Dispatcher, DispatcherStatus, InferenceOutcome, InferenceRequest } from './dispatcher.js';
 
 /**
  * Sends requests for upstream models (runtime `upstream`) to {@link RemoteModels} in this process

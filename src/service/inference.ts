@@ -4,7 +4,7 @@ import type { TSchema } from 'typebox';
 import Value from 'typebox/value';
 import type { Config } from '../config/load.js';
 import { ArgusError, errors, type ErrorBody } from '../errors.js';
-import type { Dispatcher, Priority } from '../dispatch/dispatcher.js';
+import type { Dispatcher, Priority } from '../dispatch/types.js';
 import type { JobQueue, JobRecord } from '../jobs/types.js';
 import type { Catalog } from '../models/catalog.js';
 import type { Manifest, TaskName } from '../models/manifest.js';

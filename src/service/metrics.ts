@@ -6,7 +6,7 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { JobCounts } from '../jobs/types.js';
-import type { DispatcherStatus } from '../dispatch/dispatcher.js';
+import type { DispatcherStatus } from '../dispatch/types.js';
 
 /** Seconds; inference on CPU spans ~5 ms (classify) to minutes (generation). */
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];

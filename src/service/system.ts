@@ -2,12 +2,11 @@ import { statSync } from 'node:fs';
 import type { Config } from '../config/load.js';
 import { errors } from '../errors.js';
 import type { QueueConnectionStatus } from '../jobs/bullmq/connection.js';
-import type { Dispatcher } from '../dispatch/dispatcher.js';
+import type { Dispatcher, ModelRuntimeStatus } from '../dispatch/types.js';
 import type { JobQueue } from '../jobs/types.js';
 import type { Catalog } from '../models/catalog.js';
 import { classifyLicence } from '../models/licence.js';
 import type { FfmpegReport } from '../features/scene/ffmpeg-locate.js';
-import type { ModelRuntimeStatus } from '../workers/manager.js';
 
 export interface SystemDeps {
   config: Config;

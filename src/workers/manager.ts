@@ -4,60 +4,15 @@ import { errors } from '../errors.js';
 import type { Catalog } from '../models/catalog.js';
 import { classifyLicence } from '../models/licence.js';
 import type { Manifest } from '../models/manifest.js';
+import type { EvictResult, MemoryStatus, ModelRuntimeStatus, Priority, WorkerStatus } from '../dispatch/types.js';
 import type { TaskInput } from '../tasks/types.js';
 import { CoreBudget } from './core-budget.js';
 import { IdleReaper } from './idle-reaper.js';
 import { MemoryBudget } from './memory-budget.js';
 import { mb, processRss, systemMemory } from './memory.js';
-import { ModelPool, type PoolRunResult, type Priority } from './pool.js';
+import { ModelPool, type PoolRunResult } from './pool.js';
 import type { WorkerRunOptions } from './process.js';
 import type { LabelSource, WorkerModelSpec } from './protocol.js';
-
-export interface WorkerStatus {
-  pid?: number;
-  model: string;
-  models: string[];
-  state: string;
-  busy: boolean;
-  /** Requests sent and not yet answered: 2 while the worker decodes the next during an inference. */
-  in_flight?: number;
-  rss_mb: number;
-  requests: number;
-  uptime_s: number;
-  idle_s: number;
-  provider?: string;
-  fallback_reason?: string;
-}
-
-export interface ModelRuntimeStatus {
-  alias: string;
-  state: string;
-  workers: number;
-  queued: number;
-  pinned: boolean;
-  rss_mb: number;
-  loads: number;
-  sha256?: string;
-  provider?: string;
-  /** Its loaded workers decode the next request while a run computes (see {@link WorkerManager.overlap}). */
-  overlap?: boolean;
-  last_error?: string;
-  last_used_s?: number;
-}
-
-export interface MemoryStatus {
-  total_mb: number;
-  free_mb: number;
-  budget_mb: number;
-  used_by_workers_mb: number;
-  api_rss_mb: number;
-}
-
-export interface EvictResult {
-  alias: string;
-  stopped: number;
-  freed_mb: number;
-}
 
 export interface WorkerManagerOptions {
   config: Config;

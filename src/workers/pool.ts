@@ -1,14 +1,13 @@
 import { ArgusError, errors } from '../errors.js';
 import type { CoreBudget } from './core-budget.js';
 import { processRss } from './memory.js';
+import type { Priority } from '../dispatch/types.js';
 import type { TaskInput } from '../tasks/types.js';
 import type { LoadedModelInfo, WorkerModelSpec } from './protocol.js';
 import { WorkerProcess, type WorkerRunOptions, type WorkerRunResult } from './process.js';
 
 /** A model's state as a whole, derived from its workers and last load. */
 export type ModelState = 'unloaded' | 'loading' | 'ready' | 'unavailable';
-
-export type Priority = 'interactive' | 'batch';
 
 /**
  * Asks for memory before a worker is spawned. Resolves with a release function (call it once the

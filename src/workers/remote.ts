@@ -5,7 +5,7 @@ import type { Manifest } from '../models/manifest.js';
 import { openUpstreamSession, type UpstreamSession } from '../runtimes/upstream.js';
 import { taskDefinition } from '../tasks/table.js';
 import { isRunner, type RunContext, type StageTimings, type TaskInput, type TaskRunner } from '../tasks/types.js';
-import type { ModelRuntimeStatus } from './manager.js';
+import type { ModelRuntimeStatus } from '../dispatch/types.js';
 
 export interface RemoteModelsOptions {
   /** Where API keys are looked up by the variable name a manifest gives (`apiKeyEnv`). */

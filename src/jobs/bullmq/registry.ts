@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { MemoryStatus, ModelRuntimeStatus, WorkerStatus } from '../../workers/manager.js';
+import type { MemoryStatus, ModelRuntimeStatus, WorkerStatus } from '../../dispatch/types.js';
 import type { QueueConnection } from './connection.js';
 
 /** What a worker node says about itself in each heartbeat. */

@@ -1,7 +1,7 @@
 import type { Catalog } from '../../models/catalog.js';
 import type { BlobStore } from '../../store/blobs.js';
 import { errors } from '../../errors.js';
-import type { Dispatcher } from '../../dispatch/dispatcher.js';
+import type { Dispatcher } from '../../dispatch/types.js';
 import type { RequestData } from './dispatcher.js';
 import { encodeError, type BullmqTransport } from './transport.js';
 

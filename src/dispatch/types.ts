@@ -1,10 +1,14 @@
+/**
+ * The dispatch contract: what the service hands a dispatcher and gets back, and the status types
+ * every dispatcher reports (local worker pool, queue to remote workers, upstream HTTP models).
+ * Workers implement it; no dispatcher but the local one knows about worker processes.
+ */
 import type { Manifest } from '../models/manifest.js';
 import type { StageTimings, TaskInput } from '../tasks/types.js';
 import type { ThumbnailSides, Thumbnails } from '../vision/thumbnail.js';
-import type { EvictResult, MemoryStatus, ModelRuntimeStatus, WorkerManager, WorkerStatus } from '../workers/manager.js';
-import type { Priority } from '../workers/pool.js';
 
-export type { Priority } from '../workers/pool.js';
+/** Sync requests overtake queued batch (async job) work in each model's queue. */
+export type Priority = 'interactive' | 'batch';
 
 export interface InferenceRequest {
   manifest: Manifest;
@@ -50,39 +54,48 @@ export interface DispatcherStatus {
   memory: MemoryStatus;
 }
 
-/** Runs requests on this machine's worker processes. */
-export class LocalDispatcher implements Dispatcher {
-  constructor(private readonly workers: WorkerManager) {}
+export interface WorkerStatus {
+  pid?: number;
+  model: string;
+  models: string[];
+  state: string;
+  busy: boolean;
+  /** Requests sent and not yet answered: 2 while the worker decodes the next during an inference. */
+  in_flight?: number;
+  rss_mb: number;
+  requests: number;
+  uptime_s: number;
+  idle_s: number;
+  provider?: string;
+  fallback_reason?: string;
+}
 
-  async execute(request: InferenceRequest): Promise<InferenceOutcome> {
-    const result = await this.workers.execute(request.manifest, request.params, request.input, request.priority, {
-      onPartial: request.onPartial,
-      signal: request.signal,
-      preview: request.preview,
-    });
-    const info = this.workers.loadedInfo(request.manifest.alias);
-    return {
-      output: result.output,
-      timings: { ...result.timings, queue_ms: result.queue_ms },
-      sha256: info?.sha256,
-      provider: info?.provider,
-      preview: result.preview,
-    };
-  }
+export interface ModelRuntimeStatus {
+  alias: string;
+  state: string;
+  workers: number;
+  queued: number;
+  pinned: boolean;
+  rss_mb: number;
+  loads: number;
+  sha256?: string;
+  provider?: string;
+  /** Its loaded workers decode the next request while a run computes (see {@link WorkerManager.overlap}). */
+  overlap?: boolean;
+  last_error?: string;
+  last_used_s?: number;
+}
 
-  async status(): Promise<DispatcherStatus> {
-    return { models: this.workers.modelStatus(), workers: this.workers.workerStatus(), memory: this.workers.memoryStatus() };
-  }
+export interface MemoryStatus {
+  total_mb: number;
+  free_mb: number;
+  budget_mb: number;
+  used_by_workers_mb: number;
+  api_rss_mb: number;
+}
 
-  load(manifest: Manifest): Promise<ModelRuntimeStatus> {
-    return this.workers.load(manifest);
-  }
-
-  evict(alias: string, force: boolean): Promise<EvictResult> {
-    return this.workers.evict(alias, force);
-  }
-
-  close(): Promise<void> {
-    return this.workers.close();
-  }
+export interface EvictResult {
+  alias: string;
+  stopped: number;
+  freed_mb: number;
 }
