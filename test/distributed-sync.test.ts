@@ -11,7 +11,7 @@ import { clearPrefix, createTestDatabase, startRedis, testPrefix, type RedisServ
  * has claimed it, its model process frozen so it stays in the middle), and the request must end
  * within the documented bound — answered by another node, or 503 with Retry-After. The watchdog
  * and heartbeat run with their production defaults (1 s look, 2 s beat, 8 s node timeout, 2 s
- * no-worker wait), so the times measured here are the ones the README documents.
+ * no-worker wait), so the times measured here are the ones docs/distributed.md documents.
  */
 let redis: RedisServer;
 let database: TestDatabase;

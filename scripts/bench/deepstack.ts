@@ -85,7 +85,7 @@ export async function runDeepStackBench(options: { repoRoot: string; modelsDir: 
   const loadBefore = loadavg()[0];
   const images = await frames(options.modelsDir, 32);
   const bodies = images.map((data, i) => multipartBody([{ name: 'image', filename: `frame${i}.jpg`, contentType: 'image/jpeg', data }]));
-  // Pinned, warm workers (ARGUS_PRELOAD), as the README recommends for Frigate; no history: a
+  // Pinned, warm workers (ARGUS_PRELOAD), as docs/deepstack.md recommends for Frigate; no history: a
   // camera's every frame is not worth a thumbnail.
   const server = await startServer({ repoRoot: options.repoRoot, modelsDir: options.modelsDir, env: { ARGUS_PRELOAD: preload.join(','), ARGUS_HISTORY_SIZE: '0' } });
   const phases: DeepStackPhase[] = [];
