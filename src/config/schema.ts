@@ -152,7 +152,7 @@ export const ConfigSchema = Type.Object(
     urlTimeoutMs: Type.Integer({ minimum: 100, default: 20_000, description: 'Total timeout for fetching an image URL, ms.' }),
     /** Per-model overrides by alias (config file only). */
     models: Type.Record(Type.String(), ModelOverrides, { default: {}, description: 'Per-model overrides by alias.' }),
-    // Security (README, Security): API keys, limits per key, CORS, overload.
+    // Security (docs/security.md): API keys, limits per key, CORS, overload.
     /** API keys accepted besides the keys file, each `[inference:|admin:]<secret>` (comma-separated in the environment). @defaultValue [] */
     apiKeys: Type.Array(Type.String({ minLength: 16 }), { default: [], description: 'API keys, each [inference:|admin:]<secret>; none = no auth (loopback only).' }),
     /** Keys file written by `argus keys create` (hashes only); empty: `<dataDir>/api-keys.json`. @defaultValue '' */

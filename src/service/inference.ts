@@ -317,7 +317,7 @@ export class InferenceService {
   private installHint(task: TaskName): string {
     const pullable = this.deps.catalog.list().map((e) => e.manifest).filter((m) => m.task === task && (m.source.type === 'url' || m.source.type === 'huggingface'));
     if (pullable.length) return `install one with \`argus models pull ${pullable[0]!.alias}\`${pullable.length > 1 ? ` (or ${pullable.slice(1).map((m) => m.alias).join(', ')})` : ''}.`;
-    return `put a manifest for one (task "${task}") in ${this.deps.config.modelsDir}; see the README's Models section.`;
+    return `put a manifest for one (task "${task}") in ${this.deps.config.modelsDir}; see docs/models.md.`;
   }
 
   /** Resolves the task and model, checks params against the task's schema and the inputs. */

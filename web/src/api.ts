@@ -1,6 +1,6 @@
 /**
  * The public API, as the dashboard uses it. Nothing here is private to the dashboard: every call
- * is one a script can make (see README and /openapi.json).
+ * is one a script can make (see docs/api.md and /openapi.json).
  */
 
 /** An error answered by Argus: `{"error": {"code", "message"}}` with its status. */

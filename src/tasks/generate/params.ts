@@ -65,7 +65,7 @@ export interface GenerateOutput {
   seed?: number;
   steps?: number;
   guidance?: number;
-  /** Edits: the strength actually applied (steps ÷ schedule length; see the README). */
+  /** Edits: the strength actually applied (steps ÷ schedule length; see docs/openai.md). */
   strength?: number;
   /** Tokens of the prompt the text encoder saw, and those that did not fit its 77-token context (local models). */
   prompt_tokens?: number;

@@ -38,7 +38,7 @@ export const deepstackFaceRoutes: FastifyPluginAsync<RouteDeps & { gallery: Face
   app.post('/v1/vision/face/recognize', {
     schema: {
       summary: 'Recognize the registered people in an image (DeepStack)',
-      description: `Every face with the gallery person it matches (\`userid\`, else "unknown" with confidence 0). \`min_confidence\` is the similarity needed; values under Argus's measured threshold (${FACE_MATCH_THRESHOLD}) are raised to it, since DeepStack's scale came from another model (see README).`,
+      description: `Every face with the gallery person it matches (\`userid\`, else "unknown" with confidence 0). \`min_confidence\` is the similarity needed; values under Argus's measured threshold (${FACE_MATCH_THRESHOLD}) are raised to it, since DeepStack's scale came from another model (see docs/deepstack.md).`,
       body: ImageForm('Similarity needed to name a face.', FACE_MATCH_THRESHOLD),
       response: { 200: RecognitionResponse, ...errorResponses },
     },
