@@ -1,14 +1,21 @@
 import { ArgusError } from '../errors.js';
 import type { Dispatcher, DispatcherStatus, EvictResult, InferenceOutcome, InferenceRequest, ModelRuntimeStatus } from './types.js';
 import type { Manifest } from '../models/manifest.js';
-import type { Metrics } from '../service/metrics.js';
+
+/** What the decorator records into; the service's Prometheus metrics implement it. */
+export interface RunMeter {
+  /** A model run that answered, with its stage timings. */
+  observeRun(task: string, model: string, timings: Record<string, number | undefined>): void;
+  /** A model run that failed, by error code. */
+  observeFailure(task: string, model: string, code: string): void;
+}
 
 /**
- * A dispatcher decorator that records every model run (stage timings, outcome) in {@link Metrics}. It sits outermost, so sync requests, async jobs, composite tasks' inner runs
+ * A dispatcher decorator that records every model run (stage timings, outcome) in a {@link RunMeter}. It sits outermost, so sync requests, async jobs, composite tasks' inner runs
  * and live-stream frames are all counted once, wherever the model runs (local pool, queue, upstream).
  */
 export class MeteredDispatcher implements Dispatcher {
-  constructor(private readonly inner: Dispatcher, private readonly metrics: Metrics) {}
+  constructor(private readonly inner: Dispatcher, private readonly metrics: RunMeter) {}
 
   async execute(request: InferenceRequest): Promise<InferenceOutcome> {
     const { alias: model, task } = request.manifest;
@@ -18,7 +25,7 @@ export class MeteredDispatcher implements Dispatcher {
       return outcome;
     } catch (error) {
       const outcome = error instanceof ArgusError ? error.code : 'internal_error';
-      this.metrics.inferences.inc({ task, model, outcome });
+      this.metrics.observeFailure(task, model, outcome);
       throw error;
     }
   }

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { threadModule } from '../workers/child-module.js';
+import { threadModule } from '../child-module.js';
 import type { ExecutionProvider, IoSpec, LoadSpec, Runtime, RuntimeSession, TensorData } from './types.js';
 
 /** What the session thread is started with. */

@@ -101,6 +101,10 @@ export class Metrics {
   }
 
   /** Records one model run's stage timings (ms, as every result carries them). */
+  observeFailure(task: string, model: string, code: string): void {
+    this.inferences.inc({ task, model, outcome: code });
+  }
+
   observeRun(task: string, model: string, timings: Record<string, number | undefined>): void {
     this.inferences.inc({ task, model, outcome: 'ok' });
     let total = 0;

@@ -6,7 +6,6 @@ import type { Dispatcher, ModelRuntimeStatus } from '../dispatch/types.js';
 import type { JobQueue } from '../jobs/types.js';
 import type { Catalog } from '../models/catalog.js';
 import { classifyLicence } from '../models/licence.js';
-import type { FfmpegReport } from '../features/scene/ffmpeg-locate.js';
 
 export interface SystemDeps {
   config: Config;
@@ -17,6 +16,17 @@ export interface SystemDeps {
   startedAt: number;
   /** The Redis connection's state (distributed mode), for /healthz's `queue`. */
   queueConnection?: () => QueueConnectionStatus;
+}
+
+/** Which ffmpeg runs video, as /healthz reports it; scene analysis, which finds it, provides it. */
+export interface FfmpegReport {
+  available: boolean;
+  source?: 'system' | 'configured' | 'packaged';
+  path?: string;
+  version?: string;
+  libavformat?: number;
+  package?: string;
+  problem?: string;
 }
 
 /** What is installed, loaded and running, and the operator's levers: load and evict. */

@@ -3,7 +3,7 @@ import type { Writable } from 'node:stream';
 import { ArgusError, errors } from '../errors.js';
 import type { StageTimings, TaskInput } from '../tasks/types.js';
 import type { ThumbnailSides, Thumbnails } from '../vision/thumbnail.js';
-import { childModule } from './child-module.js';
+import { childModule } from '../child-module.js';
 import { discardSpooled, imageSpool, sendImage, type WireInput } from './image-pipe.js';
 import type { LoadedModelInfo, ParentMessage, WorkerMessage, WorkerModelSpec } from './protocol.js';
 

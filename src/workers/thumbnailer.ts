@@ -1,5 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { childModule } from './child-module.js';
+import { childModule } from '../child-module.js';
 import type { ThumbnailOptions, Thumbnails } from '../vision/thumbnail.js';
 
 /** Parent → helper: make the thumbnails of one image. */

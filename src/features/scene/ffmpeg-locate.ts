@@ -7,9 +7,10 @@
  */
 import { createRequire } from 'node:module';
 import { checkFfmpeg, ffmpegTools, type FfmpegTools } from './ffmpeg.js';
+import type { FfmpegReport } from '../../service/system.js';
 
 /** Where the ffmpeg in use came from. */
-export type FfmpegSource = 'configured' | 'system' | 'packaged';
+export type FfmpegSource = NonNullable<FfmpegReport['source']>;
 
 export type FfmpegChoice =
   | {
@@ -97,15 +98,7 @@ export async function locateFfmpeg(configured?: string): Promise<FfmpegChoice> {
 }
 
 /** What /healthz says about ffmpeg (the shape of its `ffmpeg` field). */
-export interface FfmpegReport {
-  available: boolean;
-  source?: FfmpegSource;
-  path?: string;
-  version?: string;
-  libavformat?: number;
-  package?: string;
-  problem?: string;
-}
+export type { FfmpegReport };
 
 /** The choice as /healthz and `argus doctor --json` give it. */
 export function ffmpegReport(choice: FfmpegChoice): FfmpegReport {

@@ -3,7 +3,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = fileURLToPath(import.meta.url);
 const fromSources = extname(here) === '.ts';
-const srcRoot = resolve(dirname(here), '..');
+const srcRoot = dirname(here);
 
 /** How to fork a module of this package as a child process. */
 export interface ChildModule {
