@@ -21,6 +21,11 @@ export default tseslint.config(
     },
   },
   {
+    // dependency-cruiser reads its configuration as CommonJS.
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } },
+  },
+  {
     files: ['src/config/**', 'test/**', 'scripts/**', 'vitest.config.ts', '**/*.test.ts'],
     rules: { 'no-restricted-properties': 'off' },
   },
