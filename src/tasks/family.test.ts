@@ -115,7 +115,7 @@ describe('task families', () => {
       },
     });
     const create = familyPipeline([family('no', false), family('first', true), family('second', true)], () => new Error('none'));
-    create(model(onnx));
+    void create(model(onnx));
     expect(built).toEqual(['first']);
     expect(() => familyPipeline([family('no', false)], (m) => new Error(`none for ${m.alias}`))(model(onnx))).toThrow('none for m');
   });
