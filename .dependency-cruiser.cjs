@@ -46,9 +46,10 @@ module.exports = {
     {
       name: 'tasks-use-runtime-types-only',
       severity: 'error',
-      comment: 'A task receives a loaded session; which runtime made it is the worker\'s business.',
+      comment: 'A task receives a loaded session; which runtime made it is the worker\'s business. It tells kinds apart with '
+        + 'the guards in runtimes/sessions.ts; upstream families speak their wire protocol through the upstream clients.',
       from: { path: layer('tasks') },
-      to: { path: layer('runtimes'), pathNot: '^src/runtimes/types\\.ts$', dependencyTypesNot: ['type-only'] },
+      to: { path: layer('runtimes'), pathNot: '^src/runtimes/(types|sessions|upstream|hf-inference)\\.ts$', dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'models-are-a-catalogue',

@@ -16,10 +16,6 @@ export interface OnnxFolderSession extends RuntimeSession {
   readonly graphs: ReadonlyMap<string, RuntimeSession>;
 }
 
-export function isOnnxFolderSession(session: RuntimeSession): session is OnnxFolderSession {
-  return (session as OnnxFolderSession).graphs instanceof Map && typeof (session as OnnxFolderSession).dir === 'string';
-}
-
 export async function isDirectory(path: string): Promise<boolean> {
   return stat(path).then((s) => s.isDirectory(), () => false);
 }

@@ -16,10 +16,6 @@ export interface TransformersSession extends RuntimeSession {
   readonly loadOptions: { device: 'cpu'; local_files_only: true; session_options: { intraOpNumThreads: number; interOpNumThreads: number } };
 }
 
-export function isTransformersSession(session: RuntimeSession): session is TransformersSession {
-  return typeof (session as TransformersSession).modelDir === 'string';
-}
-
 let configured: string | undefined;
 
 /** transformers.js keeps its settings in one global `env`; a worker hosts one model, so set once. */

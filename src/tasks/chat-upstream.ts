@@ -1,6 +1,7 @@
-import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, UpstreamMessage, UpstreamSession } from '../runtimes/upstream.js';
+import { isUpstreamSession, type ChatCompletion, type ChatCompletionChunk, type ChatCompletionRequest, type UpstreamMessage, type UpstreamSession } from '../runtimes/upstream.js';
 import { sniffImageFormat } from '../vision/image.js';
 import { chatImages, checkImageCount, type ChatMessage, type ChatOutput, type ChatParams } from './chat-params.js';
+import { sessionFamily } from './family.js';
 import type { TaskRunner } from './types.js';
 
 const round2 = (ms: number) => Math.round(ms * 100) / 100;
@@ -90,3 +91,10 @@ async function streamAnswer(session: UpstreamSession, request: ChatCompletionReq
   }
   return answerOf({ choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: finish }], usage: usage ?? undefined });
 }
+
+/** The chat family of upstream models (runtime `upstream`, served from the API process). */
+export const upstreamChatFamily = sessionFamily<UpstreamSession, ChatParams, ChatOutput>({
+  name: 'upstream',
+  session: isUpstreamSession,
+  create: (_model, session) => Promise.resolve(createUpstreamChatRunner(session)),
+});

@@ -1,9 +1,11 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TransformersSession } from '../runtimes/transformers.js';
+import { isTransformersSession } from '../runtimes/sessions.js';
 import { decodeRaw } from '../vision/raw.js';
 import { chatImages, checkImageCount, type ChatOutput, type ChatParams } from './chat-params.js';
 import { StreamedText } from './chat-text.js';
+import { sessionFamily } from './family.js';
 import type { ModelContext, TaskRunner } from './types.js';
 
 const round2 = (ms: number) => Math.round(ms * 100) / 100;
@@ -116,3 +118,10 @@ export async function createVlmChatRunner(model: ModelContext, session: Transfor
     },
   };
 }
+
+/** The chat family of local vision-language (and text-only) models run by transformers.js in a worker. */
+export const vlmChatFamily = sessionFamily<TransformersSession, ChatParams, ChatOutput>({
+  name: 'transformers',
+  session: isTransformersSession,
+  create: createVlmChatRunner,
+});

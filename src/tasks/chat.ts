@@ -1,11 +1,16 @@
-import { isTransformersSession } from '../runtimes/transformers.js';
-import { isUpstreamSession } from '../runtimes/upstream.js';
 import { ChatParams, type ChatOutput } from './chat-params.js';
-import { createUpstreamChatRunner } from './chat-upstream.js';
-import { createVlmChatRunner } from './chat-vlm.js';
-import type { ModelContext, TaskDefinition, TaskRunner } from './types.js';
+import { upstreamChatFamily } from './chat-upstream.js';
+import { vlmChatFamily } from './chat-vlm.js';
+import { familyPipeline, type TaskFamily } from './family.js';
+import type { TaskDefinition } from './types.js';
 
 export { ChatMessage, ChatParams, type ChatDelta, type ChatOutput, type ChatUsage } from './chat-params.js';
+
+/** The kinds of model chat runs, the first that accepts a model serving it. */
+export const chatFamilies: readonly TaskFamily<ChatParams, ChatOutput>[] = [
+  upstreamChatFamily,
+  vlmChatFamily,
+];
 
 /**
  * Chat with images: a local vision-language model through transformers.js (worker process), or an
@@ -15,9 +20,5 @@ export const chatTask: TaskDefinition<ChatParams, ChatOutput> = {
   name: 'chat',
   input: 'images',
   params: ChatParams,
-  createPipeline(model: ModelContext): Promise<TaskRunner<ChatParams, ChatOutput>> {
-    if (isUpstreamSession(model.session)) return Promise.resolve(createUpstreamChatRunner(model.session));
-    if (isTransformersSession(model.session)) return createVlmChatRunner(model, model.session);
-    throw new Error(`chat runs on the transformers or upstream runtime; model ${model.alias} has neither`);
-  },
+  createPipeline: familyPipeline(chatFamilies, (model) => new Error(`chat runs on the transformers or upstream runtime; model ${model.alias} has neither`)),
 };

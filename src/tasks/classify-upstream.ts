@@ -1,8 +1,13 @@
 import { hfClassify } from '../runtimes/hf-inference.js';
-import type { UpstreamSession } from '../runtimes/upstream.js';
+import { isUpstreamSession, type UpstreamSession } from '../runtimes/upstream.js';
 import { sniffImageFormat } from '../vision/image.js';
-import type { ClassifyOutput, ClassifyParams } from './classify.js';
+import { sessionFamily } from './family.js';
+import type { Prediction } from './scores.js';
 import { requireImage, type TaskRunner } from './types.js';
+
+/** What this family reads of classify's params and gives back (classify.ts's types, which it must not import). */
+type Params = { top_k: number };
+type Output = { predictions: Prediction[] };
 
 const round2 = (ms: number) => Math.round(ms * 100) / 100;
 
@@ -13,7 +18,7 @@ const round2 = (ms: number) => Math.round(ms * 100) / 100;
  * `class_id` is the label's rank in the upstream's answer. `inference_ms` is the upstream's whole
  * answer time, model-loading waits and rate-limit retries included.
  */
-export function createHfInferenceClassifier(session: UpstreamSession): TaskRunner<ClassifyParams, ClassifyOutput> {
+export function createHfInferenceClassifier(session: UpstreamSession): TaskRunner<Params, Output> {
   return {
     async run(input, params, context = {}) {
       const bytes = requireImage(input);
@@ -29,3 +34,11 @@ export function createHfInferenceClassifier(session: UpstreamSession): TaskRunne
     },
   };
 }
+
+/** The classify family of Hugging Face Inference API upstreams (runtime `upstream`, `source.kind: "hf-inference"`). */
+export const hfInferenceClassifyFamily = sessionFamily<UpstreamSession, Params, Output>({
+  name: 'hf-inference upstream',
+  session: isUpstreamSession,
+  when: (_model, session) => session.kind === 'hf-inference',
+  create: (_model, session) => Promise.resolve(createHfInferenceClassifier(session)),
+});

@@ -1,13 +1,14 @@
 import Type, { type Static } from 'typebox';
 import { errors } from '../errors.js';
 import type { TransformersSession } from '../runtimes/transformers.js';
+import { isTransformersSession } from '../runtimes/sessions.js';
 import { isUpstreamSession } from '../runtimes/upstream.js';
-import type { RuntimeSession } from '../runtimes/types.js';
-import { createHfInferenceClassifier } from './classify-upstream.js';
+import { hfInferenceClassifyFamily } from './classify-upstream.js';
+import { familyPipeline, sessionFamily, type TaskFamily } from './family.js';
 import { clipZeroShot, hfClassifier } from './hf-vision.js';
 import { floatValues, imageTensorInput, type DecodedImage } from './image-tensor.js';
 import { softmax, stripIndexPrefixes, topK, type Prediction } from './scores.js';
-import { requireImage, type ModelContext, type Pipeline, type TaskDefinition, type TaskRunner } from './types.js';
+import { requireImage, type ModelContext, type Pipeline, type TaskDefinition } from './types.js';
 
 export const ClassifyParams = Type.Object(
   {
@@ -24,10 +25,6 @@ export type ClassifyParams = Static<typeof ClassifyParams>;
 
 export interface ClassifyOutput {
   predictions: Prediction[];
-}
-
-function isTransformers(session: RuntimeSession): session is TransformersSession {
-  return typeof (session as TransformersSession).modelDir === 'string';
 }
 
 /**
@@ -57,17 +54,42 @@ export function createOnnxClassifier(model: ModelContext): Pipeline<ClassifyPara
   };
 }
 
-function createClassifier(model: ModelContext): Pipeline<ClassifyParams, DecodedImage, ClassifyOutput> | Promise<TaskRunner<ClassifyParams, ClassifyOutput>> {
-  const session = model.session;
-  if (isUpstreamSession(session)) {
-    if (session.kind !== 'hf-inference') throw new Error(`model ${model.alias}: classification upstreams speak the Hugging Face Inference API (source.kind "hf-inference")`);
-    return Promise.resolve(createHfInferenceClassifier(session));
-  }
-  if (!isTransformers(session)) {
-    if (model.output?.format === 'clip') throw new Error(`model ${model.alias}: zero-shot (clip) classification runs on the transformers runtime`);
-    return createOnnxClassifier(model);
-  }
-  return model.output?.format === 'clip' ? clipZeroShot(model, session) : hfClassifier(model, session);
+const zeroShot = (model: ModelContext) => model.output?.format === 'clip';
+
+/** Tensor models Argus feeds itself (onnx, tfjs): not zero-shot, which needs CLIP's text side. */
+const onnxClassifierFamily: TaskFamily<ClassifyParams, ClassifyOutput> = {
+  name: 'onnx',
+  accepts: (model) => !isUpstreamSession(model.session) && !isTransformersSession(model.session) && !zeroShot(model),
+  create: createOnnxClassifier,
+};
+
+/** CLIP-style models run by transformers.js, scoring the labels sent. */
+const clipZeroShotFamily = sessionFamily<TransformersSession, ClassifyParams, ClassifyOutput>({
+  name: 'transformers zero-shot',
+  session: isTransformersSession,
+  when: zeroShot,
+  create: clipZeroShot,
+});
+
+/** Fixed-label classifiers from Hugging Face folders run by transformers.js. */
+const hfClassifierFamily = sessionFamily<TransformersSession, ClassifyParams, ClassifyOutput>({
+  name: 'transformers',
+  session: isTransformersSession,
+  when: (model) => !zeroShot(model),
+  create: hfClassifier,
+});
+
+/** The kinds of model classify runs, the first that accepts a model serving it. */
+export const classifyFamilies: readonly TaskFamily<ClassifyParams, ClassifyOutput>[] = [
+  hfInferenceClassifyFamily,
+  clipZeroShotFamily,
+  hfClassifierFamily,
+  onnxClassifierFamily,
+];
+
+function unsupported(model: ModelContext): Error {
+  if (isUpstreamSession(model.session)) return new Error(`model ${model.alias}: classification upstreams speak the Hugging Face Inference API (source.kind "hf-inference")`);
+  return new Error(`model ${model.alias}: zero-shot (clip) classification runs on the transformers runtime`);
 }
 
 /** Image classification: top-k classes of a fixed-label classifier, or of the labels sent to a CLIP-style model. */
@@ -83,5 +105,5 @@ export const classifyTask: TaskDefinition<ClassifyParams, ClassifyOutput> = {
     const repeated = params.labels?.filter((label, i) => params.labels!.indexOf(label) !== i);
     if (repeated?.length) throw errors.invalidParams(`Each label must be different; repeated: ${[...new Set(repeated)].join(', ')}.`);
   },
-  createPipeline: createClassifier,
+  createPipeline: familyPipeline(classifyFamilies, unsupported),
 };

@@ -1,7 +1,9 @@
 import Type, { type Static } from 'typebox';
 import { errors } from '../errors.js';
 import type { TransformersSession } from '../runtimes/transformers.js';
-import type { RuntimeSession, TensorData } from '../runtimes/types.js';
+import { isTransformersSession } from '../runtimes/sessions.js';
+import type { TensorData } from '../runtimes/types.js';
+import { familyPipeline, sessionFamily, type TaskFamily } from './family.js';
 import { hfEmbedder } from './hf-vision.js';
 import { floatValues, imageTensorInput, type DecodedImage } from './image-tensor.js';
 import { l2Normalize, vectorToJson } from './scores.js';
@@ -30,10 +32,6 @@ export interface EmbedOutput {
   embedding: number[];
   dim: number;
   normalized: boolean;
-}
-
-function isTransformers(session: RuntimeSession): session is TransformersSession {
-  return typeof (session as TransformersSession).modelDir === 'string';
 }
 
 function shape(vector: Float32Array, normalize: boolean): EmbedOutput {
@@ -81,6 +79,26 @@ async function createHfEmbedder(model: ModelContext, session: TransformersSessio
   };
 }
 
+/** Image (and, for CLIP, text) embedders from Hugging Face folders run by transformers.js. */
+const hfEmbedderFamily = sessionFamily<TransformersSession, EmbedParams, EmbedOutput>({
+  name: 'transformers',
+  session: isTransformersSession,
+  create: createHfEmbedder,
+});
+
+/** Tensor models Argus feeds itself (onnx, tfjs) with a pooled output; CLIP needs its text side, so not here. */
+const onnxEmbedderFamily: TaskFamily<EmbedParams, EmbedOutput> = {
+  name: 'onnx',
+  accepts: (model) => !isTransformersSession(model.session) && model.output?.format !== 'clip',
+  create: createOnnxEmbedder,
+};
+
+/** The kinds of model embed runs, the first that accepts a model serving it. */
+export const embedFamilies: readonly TaskFamily<EmbedParams, EmbedOutput>[] = [
+  hfEmbedderFamily,
+  onnxEmbedderFamily,
+];
+
 /** Embeddings: one vector per image (or, for CLIP, per text) in the model's space. */
 export const embedTask: TaskDefinition<EmbedParams, EmbedOutput> = {
   name: 'embed',
@@ -95,10 +113,5 @@ export const embedTask: TaskDefinition<EmbedParams, EmbedOutput> = {
       throw errors.invalidParams(`metadata is larger than ${MAX_METADATA_BYTES} bytes as JSON.`);
     }
   },
-  createPipeline(model) {
-    const session = model.session;
-    if (isTransformers(session)) return createHfEmbedder(model, session);
-    if (model.output?.format === 'clip') throw new Error(`model ${model.alias}: CLIP embeddings run on the transformers runtime`);
-    return createOnnxEmbedder(model);
-  },
+  createPipeline: familyPipeline(embedFamilies, (model) => new Error(`model ${model.alias}: CLIP embeddings run on the transformers runtime`)),
 };

@@ -16,13 +16,13 @@ import { parseClassNames } from '../runtimes/onnx-metadata.js';
 import { tfjsRuntime } from '../runtimes/tfjs.js';
 import { transformersRuntime } from '../runtimes/transformers.js';
 import type { Runtime, RuntimeSession } from '../runtimes/types.js';
-import { hasDynamicBatchAxis, runPipelineBatch } from '../tasks/batch.js';
-import { asStagedRunner, type PreparedRun, type StagedRunner } from '../tasks/pipeline.js';
-import { taskDefinition } from '../tasks/table.js';
-import { isRunner, type Pipeline, type TaskInput } from '../tasks/types.js';
+import { runPipelineBatch } from '../tasks/batch.js';
+import type { PreparedRun } from '../tasks/pipeline.js';
+import type { TaskInput } from '../tasks/types.js';
 import { COCO80 } from '../vision/coco.js';
 import { thumbnailsFromPixels, type PreviewSource, type ThumbnailSides } from '../vision/thumbnail.js';
 import { IMAGE_PIPE_FD, ImageFrames, readSpooled, type WireInput } from './image-pipe.js';
+import { hostModel, requireTask, type HostedModel } from './model-host.js';
 import type { LabelSource, ParentMessage, WorkerMessage, WorkerModelSpec } from './protocol.js';
 
 type RunMessage = Extract<ParentMessage, { type: 'run' }>;
@@ -30,12 +30,7 @@ type BatchMessage = Extract<ParentMessage, { type: 'run-batch' }>;
 
 const RUNTIMES: Record<string, Runtime> = { onnx: onnxRuntime, tfjs: tfjsRuntime, transformers: transformersRuntime };
 
-let loaded: {
-  session: RuntimeSession;
-  runner: StagedRunner<unknown, unknown>;
-  /** The template pipeline, when the model can run it over a batch. */
-  batchPipeline?: Pipeline<unknown, unknown, unknown>;
-} | undefined;
+let loaded: HostedModel | undefined;
 /** What needs the session (loads, inference), in arrival order: a session runs one request at a time. */
 let chain: Promise<void> = Promise.resolve();
 
@@ -94,8 +89,7 @@ async function load(spec: WorkerModelSpec): Promise<void> {
   sharp.cache(false);
   const runtime = RUNTIMES[spec.runtime];
   if (!runtime) throw errors.modelUnavailable(spec.alias, `runtime '${spec.runtime}' is not available in this build.`);
-  const task = taskDefinition(spec.task);
-  if (!task) throw errors.modelUnavailable(spec.alias, `task '${spec.task}' is not implemented.`);
+  const task = requireTask(spec.alias, spec.task);
   let bytes: Buffer | undefined;
   let sha256: string;
   try {
@@ -124,11 +118,10 @@ async function load(spec: WorkerModelSpec): Promise<void> {
       throw errors.modelUnavailable(spec.alias, `loading its ${name} file ${file} failed: ${(error as Error).message.split('\n')[0]}`);
     }
   };
-  const work = await task.createPipeline({
+  loaded = await hostModel(task, {
     alias: spec.alias, session, input: spec.input, output: spec.output, labels, maxPixels: spec.maxPixels, files: spec.files ?? {}, loadSession,
   });
-  const batchPipeline = !isRunner(work) && hasDynamicBatchAxis(session) ? work : undefined;
-  loaded = { session, runner: asStagedRunner(work, session), batchPipeline };
+  const batchable = loaded.batchPipeline !== undefined;
   send({
     type: 'ready',
     rss: process.memoryUsage.rss(),
@@ -140,8 +133,8 @@ async function load(spec: WorkerModelSpec): Promise<void> {
       inputs: [...session.inputs],
       outputs: [...session.outputs],
       load_ms: Math.round(performance.now() - started),
-      batchable: batchPipeline !== undefined,
-      overlaps: threaded && loaded.runner.overlaps && batchPipeline === undefined,
+      batchable,
+      overlaps: threaded && loaded.runner.overlaps && !batchable,
     },
   });
 }

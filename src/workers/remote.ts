@@ -3,9 +3,9 @@ import type { SecretSource } from '../config/secrets.js';
 import { errors } from '../errors.js';
 import type { Manifest } from '../models/manifest.js';
 import { openUpstreamSession, type UpstreamSession } from '../runtimes/upstream.js';
-import { taskDefinition } from '../tasks/table.js';
-import { isRunner, type RunContext, type StageTimings, type TaskInput, type TaskRunner } from '../tasks/types.js';
+import type { RunContext, StageTimings, TaskInput } from '../tasks/types.js';
 import type { ModelRuntimeStatus } from '../dispatch/types.js';
+import { hostModel, requireTask, type HostedModel } from './model-host.js';
 
 export interface RemoteModelsOptions {
   /** Where API keys are looked up by the variable name a manifest gives (`apiKeyEnv`). */
@@ -20,7 +20,7 @@ export interface RemoteModelsOptions {
 interface Hosted {
   manifest: Manifest;
   session: UpstreamSession;
-  runner: TaskRunner<unknown, unknown>;
+  model: HostedModel;
   inFlight: number;
   requests: number;
   lastUsedAt: number;
@@ -31,7 +31,7 @@ interface Hosted {
  * Hosts the models an upstream server computes (manifest runtime `upstream`), in the API process.
  * A worker process exists to contain native memory and crashes; an upstream model holds neither
  * (its "session" is an HTTP client), so a process per model would only add ~100 MB and an IPC hop.
- * The task's own runner still does the work — built by the same `createPipeline` a worker calls —
+ * The task's own runner still does the work — built by the same host a worker uses (model-host.ts) —
  * so validation, params and output shapes stay the task's, and only the runtime differs.
  */
 export class RemoteModels {
@@ -53,8 +53,7 @@ export class RemoteModels {
     if (source.apiKeyEnv && !apiKey) {
       throw errors.modelUnavailable(manifest.alias, `its API key is read from the environment variable ${source.apiKeyEnv}, which is not set in Argus's environment.`);
     }
-    const task = taskDefinition(manifest.task);
-    if (!task) throw errors.modelUnavailable(manifest.alias, `task '${manifest.task}' is not implemented.`);
+    const task = requireTask(manifest.alias, manifest.task);
     const kind = source.kind ?? 'openai';
     // The Inference API classifies images; OpenAI-compatible servers chat and generate.
     if ((kind === 'hf-inference') !== (manifest.task === 'classify')) {
@@ -63,9 +62,10 @@ export class RemoteModels {
         : 'classification upstreams must be Hugging Face Inference API ones: set "kind": "hf-inference" in its source.');
     }
     const session = openUpstreamSession({ alias: manifest.alias, baseUrl: source.baseUrl, apiKey, timeoutMs: source.timeoutMs, model: source.model, kind });
-    const work = await task.createPipeline({ alias: manifest.alias, session, labels: [], maxPixels: this.options.maxPixels });
-    if (!isRunner(work)) throw errors.modelUnavailable(manifest.alias, `task '${manifest.task}' cannot be served by an upstream server.`);
-    const hosted: Hosted = { manifest, session, runner: work as TaskRunner<unknown, unknown>, inFlight: 0, requests: 0, lastUsedAt: Date.now() };
+    const model = await hostModel(task, { alias: manifest.alias, session, labels: [], maxPixels: this.options.maxPixels }, {
+      runnerOnly: `task '${manifest.task}' cannot be served by an upstream server.`,
+    });
+    const hosted: Hosted = { manifest, session, model, inFlight: 0, requests: 0, lastUsedAt: Date.now() };
     this.hosted.set(manifest.alias, hosted);
     this.options.log?.info({ model: manifest.alias, upstream: source.baseUrl, upstream_model: source.model }, `model ${manifest.alias} is served by ${source.baseUrl}`);
     return hosted;
@@ -81,7 +81,7 @@ export class RemoteModels {
     hosted.requests++;
     hosted.lastUsedAt = Date.now();
     try {
-      const result = await hosted.runner.run(input, params, context);
+      const result = await hosted.model.run(input, params, context);
       hosted.lastError = undefined;
       return result;
     } catch (error) {

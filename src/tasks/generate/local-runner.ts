@@ -1,7 +1,9 @@
 import { randomInt } from 'node:crypto';
 import { errors } from '../../errors.js';
 import type { OnnxFolderSession } from '../../runtimes/onnx-folder.js';
+import { isOnnxFolderSession } from '../../runtimes/sessions.js';
 import { probeImage } from '../../vision/image.js';
+import { sessionFamily } from '../family.js';
 import type { ModelContext, RunContext, TaskInput, TaskRunner } from '../types.js';
 import { StableDiffusion } from './diffusion.js';
 import {
@@ -101,3 +103,15 @@ export async function createLocalGenerateRunner(model: ModelContext, folder: Onn
     },
   };
 }
+
+/**
+ * The generate family of Stable Diffusion ONNX folders (worker process). A folder that is not a
+ * usable pipeline makes the model unavailable (503 naming what is wrong), not an internal error.
+ */
+export const stableDiffusionFamily = sessionFamily<OnnxFolderSession, GenerateParams, GenerateOutput>({
+  name: 'stable-diffusion onnx folder',
+  session: isOnnxFolderSession,
+  create: (model, folder) => createLocalGenerateRunner(model, folder).catch((error: unknown) => {
+    throw errors.modelUnavailable(model.alias, `its folder is not a usable Stable Diffusion export: ${(error as Error).message}`);
+  }),
+});

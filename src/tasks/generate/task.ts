@@ -1,12 +1,17 @@
 import { errors } from '../../errors.js';
-import { isOnnxFolderSession } from '../../runtimes/onnx-folder.js';
-import { isUpstreamSession } from '../../runtimes/upstream.js';
-import type { ModelContext, TaskDefinition, TaskRunner } from '../types.js';
-import { createLocalGenerateRunner } from './local-runner.js';
+import { familyPipeline, type TaskFamily } from '../family.js';
+import type { TaskDefinition } from '../types.js';
+import { stableDiffusionFamily } from './local-runner.js';
 import { GenerateParams, type GenerateOutput } from './params.js';
-import { createUpstreamGenerateRunner } from './upstream-runner.js';
+import { upstreamGenerateFamily } from './upstream-runner.js';
 
 export { GenerateParams, type GenerateOutput, type GeneratedImage } from './params.js';
+
+/** The kinds of model generate runs, the first that accepts a model serving it. */
+export const generateFamilies: readonly TaskFamily<GenerateParams, GenerateOutput>[] = [
+  upstreamGenerateFamily,
+  stableDiffusionFamily,
+];
 
 /**
  * Image generation and edits: a prompt, plus an image for an edit. Local Stable Diffusion ONNX
@@ -17,15 +22,7 @@ export const generateTask: TaskDefinition<GenerateParams, GenerateOutput> = {
   name: 'generate',
   input: 'text',
   params: GenerateParams,
-  createPipeline(model: ModelContext): Promise<TaskRunner<GenerateParams, GenerateOutput>> {
-    if (isUpstreamSession(model.session)) return Promise.resolve(createUpstreamGenerateRunner(model.alias, model.session));
-    // A folder that is not a usable pipeline makes the model unavailable (503 naming what is wrong), not an internal error.
-    if (!isOnnxFolderSession(model.session)) {
-      return Promise.reject(errors.modelUnavailable(model.alias,
-        'generate runs a Stable Diffusion ONNX folder (text_encoder/, unet/, vae_decoder/ with model.onnx, tokenizer/, scheduler/) or an upstream server, and this is neither.'));
-    }
-    return createLocalGenerateRunner(model, model.session).catch((error: unknown) => {
-      throw errors.modelUnavailable(model.alias, `its folder is not a usable Stable Diffusion export: ${(error as Error).message}`);
-    });
-  },
+  // A model no family serves is unavailable (503 naming what is wrong), not an internal error.
+  createPipeline: familyPipeline(generateFamilies, (model) => errors.modelUnavailable(model.alias,
+    'generate runs a Stable Diffusion ONNX folder (text_encoder/, unet/, vae_decoder/ with model.onnx, tokenizer/, scheduler/) or an upstream server, and this is neither.')),
 };

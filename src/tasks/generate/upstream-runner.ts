@@ -1,6 +1,7 @@
 import { errors } from '../../errors.js';
-import type { UpstreamSession } from '../../runtimes/upstream.js';
+import { isUpstreamSession, type UpstreamSession } from '../../runtimes/upstream.js';
 import { probeImage } from '../../vision/image.js';
+import { sessionFamily } from '../family.js';
 import type { RunContext, TaskInput, TaskRunner } from '../types.js';
 import type { GenerateOutput, GenerateParams } from './params.js';
 
@@ -56,3 +57,10 @@ export function createUpstreamGenerateRunner(alias: string, session: UpstreamSes
     },
   };
 }
+
+/** The generate family of upstream models (runtime `upstream`, served from the API process). */
+export const upstreamGenerateFamily = sessionFamily<UpstreamSession, GenerateParams, GenerateOutput>({
+  name: 'upstream',
+  session: isUpstreamSession,
+  create: (model, session) => Promise.resolve(createUpstreamGenerateRunner(model.alias, session)),
+});
