@@ -1,7 +1,7 @@
 import { hfClassify } from '../runtimes/hf-inference.js';
 import type { UpstreamSession } from '../runtimes/upstream.js';
 import { sniffImageFormat } from '../vision/image.js';
-import type { ClassifyOutput, ClassifyParams } from './classify.js';
+import type { ClassifyOutput, ClassifyParams } from './params/classify.js';
 import { requireImage, type TaskRunner } from './types.js';
 
 const round2 = (ms: number) => Math.round(ms * 100) / 100;

@@ -2,7 +2,7 @@ import { errors } from '../../errors.js';
 import type { UpstreamSession } from '../../runtimes/upstream.js';
 import { probeImage } from '../../vision/image.js';
 import type { RunContext, TaskInput, TaskRunner } from '../types.js';
-import type { GenerateOutput, GenerateParams } from './params.js';
+import type { GenerateOutput, GenerateParams } from '../params/generate.js';
 
 /** OpenAI's images answer, as far as Argus reads it. */
 interface ImagesResponse {
