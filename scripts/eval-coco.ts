@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createArgus, type Argus } from '../src/app/argus.js';
 import { loadConfig } from '../src/config/load.js';
-import type { DetectOutput } from '../src/tasks/detect.js';
+import type { DetectOutput } from '../src/tasks/params/detect.js';
 import { COCO80 } from '../src/vision/coco.js';
 import { machineFacts } from './bench/machine.js';
 import { fmt, textTable, writeJson } from './bench/report.js';

@@ -23,7 +23,7 @@ import { createArgus } from '../src/app/argus.js';
 import { loadConfig } from '../src/config/load.js';
 import { faceSimilarity } from '../src/features/faces/compare.js';
 import { FACE_MATCH_THRESHOLD } from '../src/features/faces/gallery.js';
-import type { Face } from '../src/tasks/faces.js';
+import type { Face } from '../src/tasks/params/faces.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const MODELS_DIR = resolve(process.env.ARGUS_MODELS_DIR ?? join(ROOT, '../shared/models'));

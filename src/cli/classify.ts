@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import { createArgus } from '../app/argus.js';
-import type { ClassifyOutput } from '../tasks/classify.js';
+import type { ClassifyOutput } from '../tasks/params/classify.js';
 import { configFrom } from './options.js';
 
 function positiveInteger(value: string): number {

@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { createArgus } from '../app/argus.js';
-import type { DetectOutput } from '../tasks/detect.js';
+import type { DetectOutput } from '../tasks/params/detect.js';
 import { drawBoxes } from '../vision/draw.js';
 import { configFrom, parseNumber } from './options.js';
 

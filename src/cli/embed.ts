@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { createArgus } from '../app/argus.js';
-import type { EmbedOutput } from '../tasks/embed.js';
+import type { EmbedOutput } from '../tasks/params/embed.js';
 import { configFrom } from './options.js';
 
 export function embedCommand(): Command {

@@ -2,10 +2,10 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { createArgus } from '../app/argus.js';
 import type { TaskResult } from '../service/inference.js';
-import type { FacesOutput } from '../tasks/faces.js';
-import type { OcrOutput } from '../tasks/ocr.js';
-import type { PoseOutput } from '../tasks/pose.js';
-import type { SegmentOutput } from '../tasks/segment.js';
+import type { FacesOutput } from '../tasks/params/faces.js';
+import type { OcrOutput } from '../tasks/params/ocr.js';
+import type { PoseOutput } from '../tasks/params/pose.js';
+import type { SegmentOutput } from '../tasks/params/segment.js';
 import { configFrom } from './options.js';
 
 interface Common {

@@ -1,9 +1,12 @@
 import Type, { type Static } from 'typebox';
 import Value from 'typebox/value';
+import { isTaskName, TASK_NAMES } from '../tasks/names.js';
 
-/** Tasks a model can serve. Kept here (not imported from tasks/) so the catalog stays a leaf layer. */
-export const TASK_NAMES = ['detect', 'classify', 'embed', 'ocr', 'faces', 'pose', 'segment', 'caption', 'chat', 'generate'] as const;
-export type TaskName = (typeof TASK_NAMES)[number];
+/**
+ * Tasks a model can serve: the task table's own list. tasks/names.ts imports nothing, so the
+ * catalog stays a leaf layer while a manifest can name only a task that is implemented.
+ */
+export { TASK_NAMES, type TaskName } from '../tasks/names.js';
 
 export const RUNTIME_NAMES = ['onnx', 'tfjs', 'transformers', 'upstream'] as const;
 
@@ -180,12 +183,18 @@ export function validateManifest(value: unknown, origin: string): Manifest {
   if (isRecord(value) && isRecord(value.source) && (value.source.apiKey !== undefined || value.source.api_key !== undefined)) {
     throw new ManifestError(origin, ['/source holds an API key: put it in an environment variable and name that variable in apiKeyEnv']);
   }
-  if (Value.Check(ManifestSchema, value)) {
+  // An unknown task is said in words (the schema's enum message lists no names), with the rest.
+  const task = isRecord(value) ? value.task : undefined;
+  const unknownTask = task !== undefined && !(typeof task === 'string' && isTaskName(task));
+  if (!unknownTask && Value.Check(ManifestSchema, value)) {
     const problems = crossCheck(value);
     if (problems.length) throw new ManifestError(origin, problems);
     return value;
   }
-  const problems = Value.Errors(ManifestSchema, value).map((e) => `${e.instancePath || '/'} ${e.message}`);
+  const problems = Value.Errors(ManifestSchema, value)
+    .filter((e) => !(unknownTask && e.instancePath === '/task'))
+    .map((e) => `${e.instancePath || '/'} ${e.message}`);
+  if (unknownTask) problems.unshift(`/task ${JSON.stringify(task)} is not a task Argus serves; use one of: ${TASK_NAMES.join(', ')}`);
   throw new ManifestError(origin, [...new Set(problems)].slice(0, 8));
 }
 

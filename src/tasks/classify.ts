@@ -1,4 +1,3 @@
-import Type, { type Static } from 'typebox';
 import { errors } from '../errors.js';
 import type { TransformersSession } from '../runtimes/transformers.js';
 import { isTransformersSession } from '../runtimes/sessions.js';
@@ -7,25 +6,9 @@ import { hfInferenceClassifyFamily } from './classify-upstream.js';
 import { familyPipeline, sessionFamily, type TaskFamily } from './family.js';
 import { clipZeroShot, hfClassifier } from './hf-vision.js';
 import { floatValues, imageTensorInput, type DecodedImage } from './image-tensor.js';
-import { softmax, stripIndexPrefixes, topK, type Prediction } from './scores.js';
+import { ClassifyParams, type ClassifyOutput } from './params/classify.js';
+import { softmax, stripIndexPrefixes, topK } from './scores.js';
 import { requireImage, type ModelContext, type Pipeline, type TaskDefinition } from './types.js';
-
-export const ClassifyParams = Type.Object(
-  {
-    top_k: Type.Integer({ minimum: 1, maximum: 1000, default: 5, description: 'How many classes to return, best first.' }),
-    labels: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 300 }), {
-      minItems: 2,
-      maxItems: 256,
-      description: 'Zero-shot (CLIP-style models only): the candidate labels, as whole prompts ("a photo of a cat").',
-    })),
-  },
-  { additionalProperties: false },
-);
-export type ClassifyParams = Static<typeof ClassifyParams>;
-
-export interface ClassifyOutput {
-  predictions: Prediction[];
-}
 
 /**
  * A generic ONNX image classifier, as its manifest describes it: resize (stretch, letterbox, or

@@ -7,7 +7,8 @@ import { onnxRuntime } from '../runtimes/onnx.js';
 import { tfjsRuntime } from '../runtimes/tfjs.js';
 import type { RuntimeSession } from '../runtimes/types.js';
 import { COCO80 } from '../vision/coco.js';
-import { createDetectPipeline, recogniseHead, type DetectParams } from './detect.js';
+import { createDetectPipeline, recogniseHead } from './detect.js';
+import type { DetectParams } from './params/detect.js';
 import { runPipeline } from './pipeline.js';
 import type { InputSpec } from './types.js';
 

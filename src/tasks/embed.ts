@@ -1,4 +1,3 @@
-import Type, { type Static } from 'typebox';
 import { errors } from '../errors.js';
 import type { TransformersSession } from '../runtimes/transformers.js';
 import { isTransformersSession } from '../runtimes/sessions.js';
@@ -6,33 +5,9 @@ import type { TensorData } from '../runtimes/types.js';
 import { familyPipeline, sessionFamily, type TaskFamily } from './family.js';
 import { hfEmbedder } from './hf-vision.js';
 import { floatValues, imageTensorInput, type DecodedImage } from './image-tensor.js';
+import { EmbedParams, MAX_METADATA_BYTES, type EmbedOutput } from './params/embed.js';
 import { l2Normalize, vectorToJson } from './scores.js';
 import { requireImage, type ModelContext, type Pipeline, type TaskDefinition, type TaskRunner } from './types.js';
-
-/** Largest `metadata` kept with a stored embedding, as JSON. */
-export const MAX_METADATA_BYTES = 16 * 1024;
-
-export const EmbedParams = Type.Object(
-  {
-    normalize: Type.Boolean({ default: true, description: 'Scale the embedding to unit length (L2).' }),
-    store: Type.Boolean({
-      default: false,
-      description: "Keep the image's embedding in the vector index under this result's id (search it with /v1/search; delete it with DELETE /v1/embeddings/{id}).",
-    }),
-    metadata: Type.Optional(Type.Record(Type.String(), Type.Unknown(), {
-      maxProperties: 64,
-      description: `Kept with a stored embedding and returned by search (JSON, at most ${MAX_METADATA_BYTES} bytes).`,
-    })),
-  },
-  { additionalProperties: false },
-);
-export type EmbedParams = Static<typeof EmbedParams>;
-
-export interface EmbedOutput {
-  embedding: number[];
-  dim: number;
-  normalized: boolean;
-}
 
 function shape(vector: Float32Array, normalize: boolean): EmbedOutput {
   return { embedding: vectorToJson(normalize ? l2Normalize(vector) : vector), dim: vector.length, normalized: normalize };

@@ -7,22 +7,7 @@
 import type { RuntimeSession, TensorData } from '../runtimes/types.js';
 import type { Box } from '../vision/letterbox.js';
 import { cropResizeRaw, type RawImage } from '../vision/raw.js';
-
-export const EMOTIONS = ['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral'] as const;
-export type Emotion = (typeof EMOTIONS)[number];
-
-export interface FaceAttributes {
-  age: number;
-  gender: 'female' | 'male';
-  /** How sure the gender is, 0–1: twice the sigmoid's distance from 0.5. */
-  gender_confidence: number;
-  /** The most likely emotion. */
-  emotion: Emotion;
-  /** Probability of each emotion. */
-  emotions: Record<Emotion, number>;
-  /** FaceRes's 1024-d descriptor, unnormalised, as Human's similarity expects it. */
-  embedding: number[];
-}
+import { EMOTIONS, type Emotion, type FaceAttributes } from './params/faces.js';
 
 const FACERES_SIZE = 224;
 const EMOTION_SIZE = 64;

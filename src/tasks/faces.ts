@@ -1,37 +1,11 @@
-import Type, { type Static } from 'typebox';
 import { errors } from '../errors.js';
 import type { TensorData } from '../runtimes/types.js';
 import { decodeRaw, resizeRaw } from '../vision/raw.js';
 import { hwcToChw } from '../vision/tensor.js';
-import { faceAttributes, type AttributeModels, type FaceAttributes } from './face-attributes.js';
+import { faceAttributes, type AttributeModels } from './face-attributes.js';
+import { FacesParams, type Face, type FacesOutput } from './params/faces.js';
 import { requireImage, type ModelContext, type StageTimings, type TaskDefinition, type TaskRunner } from './types.js';
 import { decodeYunet, YUNET_OUTPUTS } from './yunet.js';
-
-export const FacesParams = Type.Object(
-  {
-    // In-focus faces in ../shared/images score 0.85–0.95; a blurred spectator behind zidane.jpg scores 0.70.
-    conf: Type.Number({ minimum: 0, maximum: 1, default: 0.75, description: 'Minimum face score.' }),
-    iou: Type.Number({ minimum: 0, maximum: 1, default: 0.3, description: 'IoU above which NMS drops the weaker of two faces.' }),
-    max_faces: Type.Integer({ minimum: 1, maximum: 1000, default: 200, description: 'Most faces returned (highest scores first).' }),
-    max_side: Type.Integer({ minimum: 32, maximum: 4096, default: 640, description: 'The detector sees the image shrunk to at most this longer side; larger finds smaller faces, slower.' }),
-    attributes: Type.Boolean({ default: false, description: 'Also estimate age, gender and emotion and return a face embedding for each face.' }),
-  },
-  { additionalProperties: false },
-);
-export type FacesParams = Static<typeof FacesParams>;
-
-export interface Face extends Partial<FaceAttributes> {
-  box: { x1: number; y1: number; x2: number; y2: number };
-  confidence: number;
-  /** Right eye, left eye, nose tip, right and left mouth corner (the person's own sides), in image pixels. */
-  landmarks: Array<[number, number]>;
-}
-
-export interface FacesOutput {
-  width: number;
-  height: number;
-  faces: Face[];
-}
 
 const STRIDE = 32;
 const round2 = (v: number) => Math.round(v * 100) / 100;

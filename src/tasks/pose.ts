@@ -1,48 +1,12 @@
-import Type, { type Static } from 'typebox';
 import type { RuntimeSession, TensorData } from '../runtimes/types.js';
 import { COCO80 } from '../vision/coco.js';
 import type { Box } from '../vision/letterbox.js';
 import { cropResizeRaw, decodeRaw, type RawImage } from '../vision/raw.js';
-import { createDetectPipeline, type DetectOutput, type DetectParams } from './detect.js';
+import { createDetectPipeline } from './detect.js';
+import type { DetectOutput, DetectParams } from './params/detect.js';
+import { COCO_KEYPOINTS, PoseParams, type Person, type PoseOutput } from './params/pose.js';
 import { runPipeline } from './pipeline.js';
 import { requireImage, type InputSpec, type ModelContext, type Pipeline, type StageTimings, type TaskDefinition, type TaskRunner } from './types.js';
-
-/** The 17 COCO keypoints in MoveNet's output order. */
-export const COCO_KEYPOINTS = [
-  'nose', 'left_eye', 'right_eye', 'left_ear', 'right_ear', 'left_shoulder', 'right_shoulder', 'left_elbow', 'right_elbow',
-  'left_wrist', 'right_wrist', 'left_hip', 'right_hip', 'left_knee', 'right_knee', 'left_ankle', 'right_ankle',
-] as const;
-
-export const PoseParams = Type.Object(
-  {
-    conf: Type.Number({ minimum: 0, maximum: 1, default: 0.2, description: 'Minimum pose score (the mean of its 17 keypoint scores).' }),
-    // @vladmandic/human's own default for CenterNet; at 0.3 it misses the man at the left of zidane.jpg (0.2–0.3).
-    person_conf: Type.Number({ minimum: 0, maximum: 1, default: 0.2, description: 'Minimum confidence of the person detector.' }),
-    max_people: Type.Integer({ minimum: 1, maximum: 50, default: 10, description: 'Most people returned (the detector\'s most confident first).' }),
-  },
-  { additionalProperties: false },
-);
-export type PoseParams = Static<typeof PoseParams>;
-
-export interface Keypoint {
-  name: (typeof COCO_KEYPOINTS)[number];
-  x: number;
-  y: number;
-  score: number;
-}
-
-export interface Person {
-  /** The detector's person box; for a whole-frame pose, the extent of the keypoints scoring ≥ 0.3 (absent if none does). */
-  box?: Box;
-  score: number;
-  keypoints: Keypoint[];
-}
-
-export interface PoseOutput {
-  width: number;
-  height: number;
-  people: Person[];
-}
 
 /** CenterNet from `@vladmandic/human` as catalog/centernet.json describes it. */
 const PERSON_DETECTOR_INPUT: InputSpec = { name: 'tower_0/images', width: 512, height: 512, resize: 'stretch', pad: 114, colour: 'rgb', scale: 1, dtype: 'float32', layout: 'nhwc' };

@@ -1,4 +1,7 @@
 /** Small numeric steps shared by classification and embedding tasks. */
+import type { Prediction } from './params/classify.js';
+
+export type { Prediction };
 
 /** Softmax over `values`, shifted by the maximum so large logits do not overflow. */
 export function softmax(values: ArrayLike<number>): Float32Array {
@@ -12,12 +15,6 @@ export function softmax(values: ArrayLike<number>): Float32Array {
   }
   for (let i = 0; i < out.length; i++) out[i] /= sum;
   return out;
-}
-
-export interface Prediction {
-  label: string;
-  class_id: number;
-  confidence: number;
 }
 
 /** The `k` highest scores, best first (ties keep the lower class id first), with their labels. */

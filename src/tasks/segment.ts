@@ -1,33 +1,7 @@
-import Type, { type Static } from 'typebox';
-import type { Box } from '../vision/letterbox.js';
 import { binaryMask } from '../vision/mask.js';
 import { floatValues, imageTensorInput } from './image-tensor.js';
+import { SegmentParams, type SegmentOutput } from './params/segment.js';
 import { requireImage, type ModelContext, type StageTimings, type TaskDefinition, type TaskRunner } from './types.js';
-
-export const SegmentParams = Type.Object(
-  {
-    threshold: Type.Number({
-      minimum: 0,
-      maximum: 1,
-      default: 0.5,
-      description: 'Person probability from which a pixel belongs to the mask.',
-    }),
-  },
-  { additionalProperties: false },
-);
-export type SegmentParams = Static<typeof SegmentParams>;
-
-export interface SegmentOutput {
-  width: number;
-  height: number;
-  /** Base64 PNG, single channel, `width × height`: 255 person, 0 background. */
-  mask: string;
-  /** Tightest box around the mask (x2, y2 exclusive), or null when nobody is found. */
-  box: Box | null;
-  /** Share of the image the mask covers, 0–1. */
-  coverage: number;
-  threshold: number;
-}
 
 const round2 = (v: number) => Math.round(v * 100) / 100;
 const round4 = (v: number) => Math.round(v * 1e4) / 1e4;

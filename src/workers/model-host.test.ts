@@ -6,8 +6,8 @@ import { ArgusError } from '../errors.js';
 import { onnxRuntime } from '../runtimes/onnx.js';
 import type { RuntimeSession } from '../runtimes/types.js';
 import { openUpstreamSession } from '../runtimes/upstream.js';
-import type { ClassifyOutput } from '../tasks/classify.js';
-import type { EmbedOutput } from '../tasks/embed.js';
+import type { ClassifyOutput } from '../tasks/params/classify.js';
+import type { EmbedOutput } from '../tasks/params/embed.js';
 import { hostModel, requireTask } from './model-host.js';
 
 /** The host both worker processes and the API process's upstream models use, with real sessions. */

@@ -1,3 +1,4 @@
+import { TASK_NAMES, type TaskName } from '../../src/tasks/names';
 import type { ModelEntry } from './api';
 
 /** A playground task: the route that answers it and which models (by their `task` in /v1/models) it can use. */
@@ -6,7 +7,7 @@ export interface TaskSpec {
   label: string;
   endpoint: string;
   /** The `task` of the models it runs on. */
-  modelTask: string;
+  modelTask: TaskName;
   /** The `task` name for POST /v1/jobs; absent when the task cannot run as a job from here. */
   jobTask?: string;
   /** Scene analysis: a camera instead of a model. */
@@ -15,16 +16,38 @@ export interface TaskSpec {
   chat?: boolean;
 }
 
+/** How the playground offers one of the server's tasks, or why it does not. */
+type Offer = Omit<TaskSpec, 'id' | 'modelTask'> | { notOffered: string };
+
+/**
+ * Every task the server has (src/tasks/names.ts, the list its task table and manifests use), and
+ * how the playground offers it. Keyed by TaskName: a task added on the server is a type error here
+ * (`tsc -p web`) until it is wired in or said not to be.
+ */
+const SERVER_TASKS: { readonly [T in TaskName]: Offer } = {
+  detect: { label: 'Detect objects', endpoint: '/v1/detect', jobTask: 'detect' },
+  classify: { label: 'Classify', endpoint: '/v1/classify', jobTask: 'classify' },
+  embed: { notOffered: 'an embedding is a vector to store or search; there is nothing to show on the image' },
+  ocr: { label: 'Read text (OCR)', endpoint: '/v1/ocr', jobTask: 'ocr' },
+  faces: { label: 'Faces', endpoint: '/v1/faces', jobTask: 'faces' },
+  pose: { label: 'Pose', endpoint: '/v1/pose', jobTask: 'pose' },
+  segment: { label: 'Segment', endpoint: '/v1/segment', jobTask: 'segment' },
+  chat: { label: 'Chat about the image', endpoint: '/v1/chat/completions', chat: true },
+  generate: { notOffered: 'it makes images from a prompt, and the playground starts from an image' },
+};
+
+/** Playground entries that are not one server task: scene analysis runs a detector, then the scene rules. */
+const COMPOSITES: TaskSpec[] = [
+  { id: 'analyze', label: 'Scene analysis', endpoint: '/v1/analyze', modelTask: 'detect', jobTask: 'analyze', camera: true },
+];
+
 /** The order tasks are offered in; each shows only when its route exists and one of its models is installed. */
 export const TASKS: TaskSpec[] = [
-  { id: 'detect', label: 'Detect objects', endpoint: '/v1/detect', modelTask: 'detect', jobTask: 'detect' },
-  { id: 'classify', label: 'Classify', endpoint: '/v1/classify', modelTask: 'classify', jobTask: 'classify' },
-  { id: 'ocr', label: 'Read text (OCR)', endpoint: '/v1/ocr', modelTask: 'ocr', jobTask: 'ocr' },
-  { id: 'faces', label: 'Faces', endpoint: '/v1/faces', modelTask: 'faces', jobTask: 'faces' },
-  { id: 'pose', label: 'Pose', endpoint: '/v1/pose', modelTask: 'pose', jobTask: 'pose' },
-  { id: 'segment', label: 'Segment', endpoint: '/v1/segment', modelTask: 'segment', jobTask: 'segment' },
-  { id: 'analyze', label: 'Scene analysis', endpoint: '/v1/analyze', modelTask: 'detect', jobTask: 'analyze', camera: true },
-  { id: 'chat', label: 'Chat about the image', endpoint: '/v1/chat/completions', modelTask: 'chat', chat: true },
+  ...TASK_NAMES.flatMap((task): TaskSpec[] => {
+    const offer = SERVER_TASKS[task];
+    return 'notOffered' in offer ? [] : [{ id: task, modelTask: task, ...offer }];
+  }),
+  ...COMPOSITES,
 ];
 
 /** Tasks this server can answer now: the route is in its OpenAPI document and a model for it is installed. */

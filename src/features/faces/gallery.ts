@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import Type, { type Static } from 'typebox';
 import { errors } from '../../errors.js';
 import type { FaceGalleryStore, GalleryFace } from '../../store/face-gallery.js';
-import type { Face } from '../../tasks/faces.js';
+import type { Face } from '../../tasks/params/faces.js';
 import { faceThumbnail } from '../../vision/face-thumbnail.js';
 import { faceSimilarity } from './compare.js';
 import type { CompositeCall, ImageSource, InferenceService, ResultTimings, TaskResult } from '../../service/inference.js';

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../../config/load.js';
 import { errors } from '../../errors.js';
 import type { VectorHit, VectorStore } from '../../store/vectors.js';
-import type { EmbedParams } from '../../tasks/embed.js';
+import type { EmbedParams } from '../../tasks/params/embed.js';
 import { l2Normalize } from '../../tasks/scores.js';
 import type { StageTimings } from '../../tasks/types.js';
 import type { CompositeCall, ImageInput, InferenceService, TaskRequest, TaskResult } from '../../service/inference.js';

@@ -3,7 +3,7 @@ import { isUpstreamSession, type UpstreamSession } from '../../runtimes/upstream
 import { probeImage } from '../../vision/image.js';
 import { sessionFamily } from '../family.js';
 import type { RunContext, TaskInput, TaskRunner } from '../types.js';
-import type { GenerateOutput, GenerateParams } from './params.js';
+import type { GenerateOutput, GenerateParams } from '../params/generate.js';
 
 /** OpenAI's images answer, as far as Argus reads it. */
 interface ImagesResponse {

@@ -6,7 +6,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import Type from 'typebox';
 import { errors } from '../../../errors.js';
 import { FACE_MATCH_THRESHOLD, MAX_REGISTER_IMAGES, type FaceGalleryService, type RecognizedFace } from '../../../features/faces/gallery.js';
-import type { Face } from '../../../tasks/faces.js';
+import type { Face } from '../../../tasks/params/faces.js';
 import { ownerOf } from '../../plugins/auth.js';
 import { errorResponses } from '../../schemas.js';
 import { imageFromBody } from '../../uploads.js';

@@ -10,7 +10,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import Type from 'typebox';
 import { errors } from '../../../errors.js';
 import type { FaceGalleryService } from '../../../features/faces/gallery.js';
-import type { Detection } from '../../../tasks/detect.js';
+import type { Detection } from '../../../tasks/params/detect.js';
 import { speaksDialect } from '../../error-dialects.js';
 import { errorResponses } from '../../schemas.js';
 import { imageFromBody } from '../../uploads.js';

@@ -9,7 +9,7 @@ import Type from 'typebox';
 import { ArgusError } from '../../../errors.js';
 import type { JobRecord } from '../../../jobs/types.js';
 import type { InferenceService } from '../../../service/inference.js';
-import type { Detection } from '../../../tasks/detect.js';
+import type { Detection } from '../../../tasks/params/detect.js';
 import { errorResponses, FileField } from '../../schemas.js';
 import { imageFromBody } from '../../uploads.js';
 import { ownerOf } from '../../plugins/auth.js';

@@ -5,7 +5,7 @@
 import Type, { type Static } from 'typebox';
 import { errors } from '../../../errors.js';
 import type { ImageSource, TaskRequest, TaskResult } from '../../../service/inference.js';
-import type { ChatMessage, ChatOutput } from '../../../tasks/chat.js';
+import type { ChatMessage, ChatOutput } from '../../../tasks/params/chat.js';
 import { Timings } from '../../schemas.js';
 import { decodeBase64Image } from '../../uploads.js';
 

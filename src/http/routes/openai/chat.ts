@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
-import type { ChatDelta, ChatOutput } from '../../../tasks/chat.js';
+import type { ChatDelta, ChatOutput } from '../../../tasks/params/chat.js';
 import { errorResponses } from '../../schemas.js';
 import { abortOnDisconnect, sendEventStream } from '../../sse.js';
 import type { RouteDeps } from '../deps.js';

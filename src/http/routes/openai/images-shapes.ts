@@ -5,8 +5,7 @@
 import Type, { type Static } from 'typebox';
 import { errors } from '../../../errors.js';
 import type { ImageSource, TaskRequest, TaskResult } from '../../../service/inference.js';
-import { GenerateParams, type GenerateOutput } from '../../../tasks/generate/task.js';
-import { MAX_PROMPT_CHARS, MAX_SIDE, MIN_SIDE, SIZE_MULTIPLE } from '../../../tasks/generate/params.js';
+import { GenerateParams, MAX_PROMPT_CHARS, MAX_SIDE, MIN_SIDE, SIZE_MULTIPLE, type GenerateOutput } from '../../../tasks/params/generate.js';
 import { Base64Image, FileField, Timings } from '../../schemas.js';
 
 const p = GenerateParams.properties;

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import Type from 'typebox';
 import type { InferenceService } from '../../../service/inference.js';
-import { DetectParams } from '../../../tasks/detect.js';
+import { DetectParams } from '../../../tasks/params/detect.js';
 import { Base64Image, Box, errorResponses, FileField, ModelRef, Timings } from '../../schemas.js';
 import { imageFromBody, splitList } from '../../uploads.js';
 

@@ -1,11 +1,10 @@
 /** Request and response schemas of the perception routes: OCR, faces, face comparison, pose and segmentation. */
 import Type, { type TObject, type TProperties } from 'typebox';
 import { FaceCompareParams } from '../../../features/faces/compare.js';
-import { EMOTIONS } from '../../../tasks/face-attributes.js';
-import { FacesParams } from '../../../tasks/faces.js';
-import { OcrParams } from '../../../tasks/ocr.js';
-import { COCO_KEYPOINTS, PoseParams } from '../../../tasks/pose.js';
-import { SegmentParams } from '../../../tasks/segment.js';
+import { EMOTIONS, FacesParams } from '../../../tasks/params/faces.js';
+import { OcrParams } from '../../../tasks/params/ocr.js';
+import { COCO_KEYPOINTS, PoseParams } from '../../../tasks/params/pose.js';
+import { SegmentParams } from '../../../tasks/params/segment.js';
 import { Base64Image, Box, FileField, ModelRef, Timings } from '../../schemas.js';
 
 const ModelField = (what: string) => Type.Optional(Type.String({ description: `Model alias; ${what} when absent.` }));
