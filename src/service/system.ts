@@ -8,6 +8,7 @@ import type { Catalog } from '../models/catalog.js';
 import { classifyLicence } from '../models/licence.js';
 import type { FfmpegReport } from '../features/scene/ffmpeg-locate.js';
 import type { ModelRuntimeStatus } from '../workers/manager.js';
+import { round2 } from '../numbers.js';
 
 export interface SystemDeps {
   config: Config;
@@ -158,7 +159,7 @@ export class SystemService {
     const { dispatcher, queue, config } = this.deps;
     const status = await dispatcher.status();
     const { memory } = status;
-    const gb = (mb: number) => Math.round((mb / 1024) * 100) / 100;
+    const gb = (mb: number) => round2(mb / 1024);
     return {
       // Beside Argus's MiB figures, the replaced vision API's GB ones (its clients read these names).
       memory: {

@@ -1,5 +1,6 @@
 import type { RuntimeSession, TensorArray, TensorData } from '../runtimes/types.js';
 import type { Pipeline, RunnerResult, TaskInput } from './types.js';
+import { round2 } from '../numbers.js';
 
 /** One request of a batch: what it brings and its task parameters. */
 export interface BatchItem {
@@ -12,7 +13,6 @@ export interface BatchItem {
 /** Each request of a batch settles on its own: one bad image fails only its own request. */
 export type BatchOutcome = { ok: true; result: RunnerResult<unknown> } | { ok: false; error: unknown };
 
-const round2 = (ms: number) => Math.round(ms * 100) / 100;
 
 /**
  * Whether a session can run several requests in one call: every input's first axis is dynamic (a

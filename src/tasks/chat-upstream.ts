@@ -2,8 +2,8 @@ import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, Upstre
 import { sniffImageFormat } from '../vision/image.js';
 import { chatImages, checkImageCount, type ChatMessage, type ChatOutput, type ChatParams } from './chat-params.js';
 import type { TaskRunner } from './types.js';
+import { round2 } from '../numbers.js';
 
-const round2 = (ms: number) => Math.round(ms * 100) / 100;
 
 /**
  * Rebuilds OpenAI messages from the task's placeholders: each `{type: "image"}` becomes the next

@@ -5,8 +5,8 @@ import { decodeRaw } from '../vision/raw.js';
 import { chatImages, checkImageCount, type ChatOutput, type ChatParams } from './chat-params.js';
 import { StreamedText } from './chat-text.js';
 import type { ModelContext, TaskRunner } from './types.js';
+import { round2 } from '../numbers.js';
 
-const round2 = (ms: number) => Math.round(ms * 100) / 100;
 
 /**
  * transformers.js picks each ONNX file of a model by a dtype suffix (`decoder_model_merged` +

@@ -3,8 +3,8 @@ import type { UpstreamSession } from '../runtimes/upstream.js';
 import { sniffImageFormat } from '../vision/image.js';
 import type { ClassifyOutput, ClassifyParams } from './classify.js';
 import { requireImage, type TaskRunner } from './types.js';
+import { round2, round6 } from '../numbers.js';
 
-const round2 = (ms: number) => Math.round(ms * 100) / 100;
 
 /**
  * Classification by a Hugging Face Inference API upstream (`source.kind: "hf-inference"`): the
@@ -21,7 +21,7 @@ export function createHfInferenceClassifier(session: UpstreamSession): TaskRunne
       const answer = await hfClassify(session, bytes, `image/${sniffImageFormat(bytes) ?? 'jpeg'}`, { signal: context.signal });
       const answered = performance.now();
       const ranked = [...answer].sort((a, b) => b.score - a.score);
-      const predictions = ranked.slice(0, params.top_k).map((item, rank) => ({ label: item.label, class_id: rank, confidence: Math.round(item.score * 1e6) / 1e6 }));
+      const predictions = ranked.slice(0, params.top_k).map((item, rank) => ({ label: item.label, class_id: rank, confidence: round6(item.score) }));
       return {
         output: { predictions },
         timings: { decode_ms: 0, preprocess_ms: 0, inference_ms: round2(answered - started), postprocess_ms: round2(performance.now() - answered) },

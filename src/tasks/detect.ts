@@ -9,6 +9,7 @@ import { CENTERNET_ROW, decodeCenterNet, type CenterNetDecodeOptions } from './c
 import { fitWithPreview } from './image-tensor.js';
 import { type DecodeOptions, type InputSpec, type ModelContext, type OutputSpec, type Pipeline, pixelTransform, requireImage, type TaskDefinition } from './types.js';
 import { decodeYolo, type RawDetection } from './yolo.js';
+import { round2, round4 } from '../numbers.js';
 
 export const DetectParams = Type.Object(
   {
@@ -37,8 +38,6 @@ export interface DetectOutput {
   height: number;
   detections: Detection[];
 }
-
-const round2 = (v: number) => Math.round(v * 100) / 100;
 
 function resolveClassIds(classes: DetectParams['classes'], labels: readonly string[]): Set<number> | undefined {
   if (!classes || classes.length === 0) return undefined;
@@ -169,7 +168,7 @@ export function createDetectPipeline(model: ModelContext): Pipeline<DetectParams
         return {
           label: model.labels[d.classId] ?? String(d.classId),
           class_id: d.classId,
-          confidence: Math.round(d.confidence * 1e4) / 1e4,
+          confidence: round4(d.confidence),
           box: { x1: round2(box.x1), y1: round2(box.y1), x2: round2(box.x2), y2: round2(box.y2) },
         };
       });

@@ -6,6 +6,7 @@ import { hfEmbedder } from './hf-vision.js';
 import { floatValues, imageTensorInput, type DecodedImage } from './image-tensor.js';
 import { l2Normalize, vectorToJson } from './scores.js';
 import { requireImage, type ModelContext, type Pipeline, type TaskDefinition, type TaskRunner } from './types.js';
+import { round2 } from '../numbers.js';
 
 /** Largest `metadata` kept with a stored embedding, as JSON. */
 export const MAX_METADATA_BYTES = 16 * 1024;
@@ -75,7 +76,7 @@ async function createHfEmbedder(model: ModelContext, session: TransformersSessio
       const { output, timings } = await runner.run(input, params);
       const started = performance.now();
       const result = shape(output.vector, params.normalize);
-      return { output: result, timings: { ...timings, postprocess_ms: timings.postprocess_ms + Math.round((performance.now() - started) * 100) / 100 } };
+      return { output: result, timings: { ...timings, postprocess_ms: timings.postprocess_ms + round2(performance.now() - started) } };
     },
     release: runner.release,
   };

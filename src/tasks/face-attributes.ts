@@ -7,6 +7,7 @@
 import type { RuntimeSession, TensorData } from '../runtimes/types.js';
 import type { Box } from '../vision/letterbox.js';
 import { cropResizeRaw, type RawImage } from '../vision/raw.js';
+import { round4 } from '../numbers.js';
 
 export const EMOTIONS = ['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral'] as const;
 export type Emotion = (typeof EMOTIONS)[number];
@@ -50,7 +51,6 @@ export function ageFromBins(bins: Float32Array): number {
   return Math.round(before > after ? 10 * best - 100 * before : 10 * best + 100 * after) / 10;
 }
 
-const round4 = (v: number) => Math.round(v * 1e4) / 1e4;
 
 export interface AttributeModels {
   faceres: RuntimeSession;

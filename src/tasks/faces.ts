@@ -6,6 +6,7 @@ import { hwcToChw } from '../vision/tensor.js';
 import { faceAttributes, type AttributeModels, type FaceAttributes } from './face-attributes.js';
 import { requireImage, type ModelContext, type StageTimings, type TaskDefinition, type TaskRunner } from './types.js';
 import { decodeYunet, YUNET_OUTPUTS } from './yunet.js';
+import { round2, round4 } from '../numbers.js';
 
 export const FacesParams = Type.Object(
   {
@@ -34,7 +35,6 @@ export interface FacesOutput {
 }
 
 const STRIDE = 32;
-const round2 = (v: number) => Math.round(v * 100) / 100;
 
 /**
  * Face detection with YuNet (boxes + five landmarks), optionally followed by age, gender, emotion
@@ -87,7 +87,7 @@ export function createFacesRunner(model: ModelContext): TaskRunner<FacesParams, 
       const clipY = (v: number) => round2(Math.min(Math.max(v * sy, 0), image.height));
       const faces: Face[] = decodeYunet(outputs, padWidth, padHeight, { conf: params.conf, iou: params.iou, maxFaces: params.max_faces }).map((f) => ({
         box: { x1: clipX(f.x1), y1: clipY(f.y1), x2: clipX(f.x2), y2: clipY(f.y2) },
-        confidence: Math.round(f.score * 1e4) / 1e4,
+        confidence: round4(f.score),
         landmarks: f.landmarks.map(([x, y]) => [round2(x * sx), round2(y * sy)] as [number, number]),
       }));
       Object.assign(timings, { decode_ms: t1 - t0, preprocess_ms: t2 - t1, inference_ms: t3 - t2, postprocess_ms: performance.now() - t3 });

@@ -9,6 +9,7 @@ import type { TransformersSession } from '../runtimes/transformers.js';
 import { decodeRaw } from '../vision/raw.js';
 import { softmax, topK, type Prediction } from './scores.js';
 import type { ModelContext, TaskInput, TaskRunner } from './types.js';
+import { round2 } from '../numbers.js';
 
 type Library = typeof Transformers;
 
@@ -21,7 +22,6 @@ interface HfTensor {
 /** CLIP-family configs transformers.js's zero-shot pipeline knows. */
 const ZERO_SHOT_TYPES = new Set(['clip', 'siglip', 'chinese_clip']);
 
-const round2 = (ms: number) => Math.round(ms * 100) / 100;
 
 /** Stage clock: each `lap` closes the stage that started at the previous one. */
 function stopwatch() {

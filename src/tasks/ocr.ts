@@ -6,6 +6,7 @@ import { hwcToChw } from '../vision/tensor.js';
 import { decodeRaw, resizeRaw, type RawImage } from '../vision/raw.js';
 import { ctcDecode, parseDictionary, readingOrder } from './ocr-text.js';
 import { requireImage, type ModelContext, type StageTimings, type TaskDefinition, type TaskRunner } from './types.js';
+import { round2, round4 } from '../numbers.js';
 
 export const OcrParams = Type.Object(
   {
@@ -76,7 +77,6 @@ export function detectionSize(width: number, height: number, maxSide: number, mi
   return { width: fit(width), height: fit(height) };
 }
 
-const round2 = (v: number) => Math.round(v * 100) / 100;
 
 /**
  * PP-OCRv4 text detection + recognition. Detection runs on the worker's session (the manifest's
@@ -174,7 +174,7 @@ export async function createOcrRunner(model: ModelContext): Promise<TaskRunner<O
         const ys = polygon.map((p) => p[1]);
         lines.push({
           text,
-          confidence: Math.round(confidence * 1e4) / 1e4,
+          confidence: round4(confidence),
           box: { x1: Math.min(...xs), y1: Math.min(...ys), x2: Math.max(...xs), y2: Math.max(...ys) },
           polygon,
         });

@@ -1,13 +1,13 @@
 import { errors } from '../errors.js';
 import type { RuntimeSession } from '../runtimes/types.js';
 import { isRunner, type DecodeOptions, type Pipeline, type RunContext, type RunnerResult, type StageTimings, type TaskInput, type TaskRunner } from './types.js';
+import { round2 } from '../numbers.js';
 
 export interface PipelineResult<Output> {
   output: Output;
   timings: StageTimings;
 }
 
-const round2 = (ms: number) => Math.round(ms * 100) / 100;
 
 /**
  * A request in two parts, so a worker can overlap requests: `prepare` needs no session (it

@@ -6,6 +6,7 @@ import { cropResizeRaw, decodeRaw, type RawImage } from '../vision/raw.js';
 import { createDetectPipeline, type DetectOutput, type DetectParams } from './detect.js';
 import { runPipeline } from './pipeline.js';
 import { requireImage, type InputSpec, type ModelContext, type Pipeline, type StageTimings, type TaskDefinition, type TaskRunner } from './types.js';
+import { round2, round4 } from '../numbers.js';
 
 /** The 17 COCO keypoints in MoveNet's output order. */
 export const COCO_KEYPOINTS = [
@@ -50,8 +51,6 @@ const PERSON_DETECTOR_INPUT: InputSpec = { name: 'tower_0/images', width: 512, h
 const CROP_SCALE = 1.25;
 const BOX_KEYPOINT_SCORE = 0.3;
 
-const round2 = (v: number) => Math.round(v * 100) / 100;
-const round4 = (v: number) => Math.round(v * 1e4) / 1e4;
 
 /** A square of side `max(w, h) · scale` centred on `box`. */
 export function squareAround(box: Box, scale: number): Box {

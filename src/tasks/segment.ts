@@ -3,6 +3,7 @@ import type { Box } from '../vision/letterbox.js';
 import { binaryMask } from '../vision/mask.js';
 import { floatValues, imageTensorInput } from './image-tensor.js';
 import { requireImage, type ModelContext, type StageTimings, type TaskDefinition, type TaskRunner } from './types.js';
+import { round2, round4 } from '../numbers.js';
 
 export const SegmentParams = Type.Object(
   {
@@ -29,8 +30,6 @@ export interface SegmentOutput {
   threshold: number;
 }
 
-const round2 = (v: number) => Math.round(v * 100) / 100;
-const round4 = (v: number) => Math.round(v * 1e4) / 1e4;
 
 /**
  * The probability map's size from the model's output dims: [1, H, W, 1] (NHWC, as MediaPipe

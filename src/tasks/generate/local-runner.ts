@@ -9,8 +9,8 @@ import {
   type GenerateOutput, type GenerateParams,
 } from './params.js';
 import { decodeRgb, encodePng, rgbToSigned, signedToRgb, type RgbImage } from './pixels.js';
+import { round2 } from '../../numbers.js';
 
-const round2 = (ms: number) => Math.round(ms * 100) / 100;
 
 /** The largest side ≤ `value` that is a multiple of `multiple`, and never below the smallest allowed side. */
 function snap(value: number, multiple: number): number {

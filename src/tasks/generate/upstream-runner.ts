@@ -3,13 +3,13 @@ import type { UpstreamSession } from '../../runtimes/upstream.js';
 import { probeImage } from '../../vision/image.js';
 import type { RunContext, TaskInput, TaskRunner } from '../types.js';
 import type { GenerateOutput, GenerateParams } from './params.js';
+import { round2 } from '../../numbers.js';
 
 /** OpenAI's images answer, as far as Argus reads it. */
 interface ImagesResponse {
   data?: Array<{ b64_json?: string; url?: string; revised_prompt?: string }>;
 }
 
-const round2 = (ms: number) => Math.round(ms * 100) / 100;
 
 /**
  * Image generation through an upstream OpenAI-compatible server: `POST {baseUrl}/images/generations`

@@ -15,6 +15,7 @@ import { errorResponses } from '../../schemas.js';
 import { renderReport } from './recognizer-report.js';
 import { Stats } from './recognizer-schemas.js';
 import { ownerOf } from '../../plugins/auth.js';
+import { round2 } from '../../../numbers.js';
 
 /** Labels `top_brands` lists, as the original's `Counter.most_common(10)`. */
 const TOP_BRANDS = 10;
@@ -27,7 +28,7 @@ export function statsView(stats: FileStats) {
     unprocessed_files: stats.total - stats.processed,
     top_brands: stats.labels.slice(0, TOP_BRANDS),
     confidence_histogram: stats.confidence.map((count, bin) => ({ from: bin / 10, to: (bin + 1) / 10, count })),
-    mean_inference_ms: stats.meanInferenceMs === null ? null : Math.round(stats.meanInferenceMs * 100) / 100,
+    mean_inference_ms: stats.meanInferenceMs === null ? null : round2(stats.meanInferenceMs),
     models: stats.models,
   };
 }
