@@ -3,8 +3,8 @@ import type { UpstreamSession } from '../runtimes/upstream.js';
 import { sniffImageFormat } from '../vision/image.js';
 import type { ClassifyOutput, ClassifyParams } from './classify.js';
 import { requireImage, type TaskRunner } from './types.js';
-import { round2, round6 } from '../numbers.js';
-
+import { round6 } from '../numbers.js';
+import { StageTimer } from './timing.js';
 
 /**
  * Classification by a Hugging Face Inference API upstream (`source.kind: "hf-inference"`): the
@@ -17,15 +17,13 @@ export function createHfInferenceClassifier(session: UpstreamSession): TaskRunne
   return {
     async run(input, params, context = {}) {
       const bytes = requireImage(input);
-      const started = performance.now();
+      const clock = new StageTimer();
       const answer = await hfClassify(session, bytes, `image/${sniffImageFormat(bytes) ?? 'jpeg'}`, { signal: context.signal });
-      const answered = performance.now();
+      clock.lap('inference');
       const ranked = [...answer].sort((a, b) => b.score - a.score);
       const predictions = ranked.slice(0, params.top_k).map((item, rank) => ({ label: item.label, class_id: rank, confidence: round6(item.score) }));
-      return {
-        output: { predictions },
-        timings: { decode_ms: 0, preprocess_ms: 0, inference_ms: round2(answered - started), postprocess_ms: round2(performance.now() - answered) },
-      };
+      clock.lap('postprocess');
+      return { output: { predictions }, timings: clock.timings() };
     },
   };
 }

@@ -6,7 +6,7 @@ import { hfEmbedder } from './hf-vision.js';
 import { floatValues, imageTensorInput, type DecodedImage } from './image-tensor.js';
 import { l2Normalize, vectorToJson } from './scores.js';
 import { requireImage, type ModelContext, type Pipeline, type TaskDefinition, type TaskRunner } from './types.js';
-import { round2 } from '../numbers.js';
+import { StageTimer } from './timing.js';
 
 /** Largest `metadata` kept with a stored embedding, as JSON. */
 export const MAX_METADATA_BYTES = 16 * 1024;
@@ -74,9 +74,10 @@ async function createHfEmbedder(model: ModelContext, session: TransformersSessio
   return {
     async run(input, params) {
       const { output, timings } = await runner.run(input, params);
-      const started = performance.now();
+      const clock = new StageTimer(timings);
       const result = shape(output.vector, params.normalize);
-      return { output: result, timings: { ...timings, postprocess_ms: timings.postprocess_ms + round2(performance.now() - started) } };
+      clock.lap('postprocess');
+      return { output: result, timings: clock.timings() };
     },
     release: runner.release,
   };
