@@ -112,7 +112,12 @@ module.exports = {
       severity: 'error',
       comment: 'Routes know HTTP and shapes (DESIGN): they call the service and features, and read schemas and types.',
       from: { path: layer('http') },
-      to: { path: anyOf('app', 'cli', 'workers', 'runtimes', 'jobs', 'dispatch', 'store', 'models', 'vision', 'tasks'), dependencyTypesNot: ['type-only'] },
+      to: {
+        path: anyOf('app', 'cli', 'workers', 'runtimes', 'jobs', 'dispatch', 'store', 'models', 'vision', 'tasks'),
+        // A route validates with its task's parameter schema: leaf files, no pipeline behind them.
+        pathNot: '^src/tasks/(params/|names\\.ts$)',
+        dependencyTypesNot: ['type-only'],
+      },
     },
   ],
   options: {

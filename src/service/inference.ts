@@ -16,6 +16,7 @@ import { probeImage, type ImageInfo } from '../vision/image.js';
 import type { ThumbnailSides, Thumbnails } from '../vision/thumbnail.js';
 import { callerOwner } from './caller.js';
 import type { UrlFetcher } from './fetch-url.js';
+import { round2 } from '../numbers.js';
 
 /** An image as it arrived: its encoded bytes. */
 export interface ImageInput {
@@ -174,7 +175,6 @@ export interface InferenceServiceDeps {
   urls?: UrlFetcher;
 }
 
-const round2 = (ms: number) => Math.round(ms * 100) / 100;
 const ZERO_STAGES: StageTimings = { decode_ms: 0, preprocess_ms: 0, inference_ms: 0, postprocess_ms: 0 };
 
 /**

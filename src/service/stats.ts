@@ -9,6 +9,8 @@
  * exporter (Prometheus) can be fed from the same samples without touching the HTTP layer.
  */
 
+import { round2 } from '../numbers.js';
+
 /** One answered request. */
 export interface RequestSample {
   /** The route's pattern (`/v1/jobs/:id`), not the raw URL, so ids do not explode the key space. */
@@ -92,7 +94,7 @@ function percentile(histogram: Uint32Array, total: number, q: number): number | 
     const n = histogram[i];
     if (n > 0 && seen + n >= rank) {
       const low = bucketLow(i);
-      return Math.round((low + (bucketHigh(i) - low) * Math.min(1, Math.max(0, (rank - seen) / n))) * 100) / 100;
+      return round2(low + (bucketHigh(i) - low) * Math.min(1, Math.max(0, (rank - seen) / n)));
     }
     seen += n;
   }

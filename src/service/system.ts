@@ -167,16 +167,8 @@ export class SystemService {
     const { dispatcher, queue, config } = this.deps;
     const status = await dispatcher.status();
     const { memory } = status;
-    const gb = (mb: number) => Math.round((mb / 1024) * 100) / 100;
     return {
-      // Beside Argus's MiB figures, the replaced vision API's GB ones (its clients read these names).
-      memory: {
-        ...memory,
-        total_gb: gb(memory.total_mb),
-        available_gb: gb(memory.free_mb),
-        used_percent: memory.total_mb ? Math.round((1 - memory.free_mb / memory.total_mb) * 1000) / 10 : 0,
-        models_loaded_gb: gb(memory.used_by_workers_mb),
-      },
+      memory,
       workers: status.workers,
       models: status.models,
       jobs: await queue.counts(),

@@ -6,6 +6,7 @@
  */
 import * as sqliteVec from 'sqlite-vec';
 import type { SqliteDatabase } from './sqlite/database.js';
+import { round6 } from '../numbers.js';
 
 /** One stored embedding. */
 export interface StoredVector {
@@ -145,7 +146,7 @@ export class SqliteVectorStore implements VectorStore {
     return rows
       .filter((r) => r.id !== options.exclude)
       .slice(0, k)
-      .map((r) => ({ id: r.id, score: Math.round((1 - r.distance) * 1e6) / 1e6, metadata: parse(r.metadata), createdAt: r.created_at }));
+      .map((r) => ({ id: r.id, score: round6(1 - r.distance), metadata: parse(r.metadata), createdAt: r.created_at }));
   }
 
   async count(model?: string): Promise<number> {

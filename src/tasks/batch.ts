@@ -1,5 +1,6 @@
 import type { RuntimeSession, TensorArray, TensorData } from '../runtimes/types.js';
 import type { Pipeline, RunnerResult, TaskInput } from './types.js';
+import { StageTimer } from './timing.js';
 
 /** One request of a batch: what it brings and its task parameters. */
 export interface BatchItem {
@@ -11,8 +12,6 @@ export interface BatchItem {
 
 /** Each request of a batch settles on its own: one bad image fails only its own request. */
 export type BatchOutcome = { ok: true; result: RunnerResult<unknown> } | { ok: false; error: unknown };
-
-const round2 = (ms: number) => Math.round(ms * 100) / 100;
 
 /**
  * Whether a session can run several requests in one call: every input's first axis is dynamic (a
@@ -77,7 +76,7 @@ export async function runPipelineBatch(
   items: readonly BatchItem[],
 ): Promise<BatchOutcome[]> {
   const outcomes: BatchOutcome[] = new Array(items.length);
-  const started = performance.now();
+  const clock = new StageTimer();
   const decoded = await Promise.all(items.map(async (item) => {
     try {
       return { value: await pipeline.decode(item.input, item.params, { preview: item.preview }) };
@@ -85,13 +84,13 @@ export async function runPipelineBatch(
       return { error };
     }
   }));
-  const decodeMs = performance.now() - started;
+  clock.lap('decode');
   const live: number[] = [];
   decoded.forEach((d, i) => ('error' in d ? (outcomes[i] = { ok: false, error: d.error }) : live.push(i)));
   if (live.length === 0) return outcomes;
 
   const feeds: Record<string, TensorData> = {};
-  const preprocessStarted = performance.now();
+  clock.restart();
   for (const [row, i] of live.entries()) {
     try {
       for (const [name, feed] of Object.entries(pipeline.preprocess((decoded[i] as { value: unknown }).value, items[i].params))) {
@@ -104,8 +103,7 @@ export async function runPipelineBatch(
     }
   }
 
-  const t0 = performance.now();
-  const preprocessMs = t0 - preprocessStarted;
+  clock.lap('preprocess');
   let outputs: Record<string, TensorData>;
   try {
     outputs = await session.run(feeds, pipeline.outputs);
@@ -113,18 +111,19 @@ export async function runPipelineBatch(
     for (const i of live) outcomes[i] = { ok: false, error };
     return outcomes;
   }
-  const inferenceMs = performance.now() - t0;
+  clock.lap('inference');
 
-  const t1 = performance.now();
   for (const [row, i] of live.entries()) {
     try {
       const mine = Object.fromEntries(Object.entries(outputs).map(([name, tensor]) => [name, rowOf(tensor, row, live.length)]));
       const output = pipeline.postprocess(mine, (decoded[i] as { value: unknown }).value, items[i].params);
+      // Each result's postprocess_ms counts from the end of inference, as a request alone would wait.
+      clock.lap('postprocess');
       outcomes[i] = {
         ok: true,
         result: {
           output,
-          timings: { decode_ms: round2(decodeMs), preprocess_ms: round2(preprocessMs), inference_ms: round2(inferenceMs), postprocess_ms: round2(performance.now() - t1) },
+          timings: clock.timings(),
           preview: pipeline.preview?.((decoded[i] as { value: unknown }).value),
         },
       };

@@ -3,8 +3,7 @@ import { sniffImageFormat } from '../vision/image.js';
 import { chatImages, checkImageCount, type ChatMessage, type ChatOutput, type ChatParams } from './chat-params.js';
 import { sessionFamily } from './family.js';
 import type { TaskRunner } from './types.js';
-
-const round2 = (ms: number) => Math.round(ms * 100) / 100;
+import { StageTimer } from './timing.js';
 
 /**
  * Rebuilds OpenAI messages from the task's placeholders: each `{type: "image"}` becomes the next
@@ -37,7 +36,7 @@ export function upstreamMessages(messages: readonly ChatMessage[], images: reado
 export function createUpstreamChatRunner(session: UpstreamSession): TaskRunner<ChatParams, ChatOutput> {
   return {
     async run(input, params, context = {}) {
-      const started = performance.now();
+      const clock = new StageTimer();
       const images = chatImages(input);
       checkImageCount(params.messages, images.length);
       const request: ChatCompletionRequest = {
@@ -49,12 +48,12 @@ export function createUpstreamChatRunner(session: UpstreamSession): TaskRunner<C
         seed: params.seed,
         stop: params.stop,
       };
-      const prepared = performance.now();
+      clock.lap('preprocess');
       const output = context.emit
         ? await streamAnswer(session, request, context.emit, context.signal)
         : answerOf(await session.client.postJson<ChatCompletion>('/chat/completions', { ...request, stream: false }, { signal: context.signal }));
-      const done = performance.now();
-      return { output, timings: { decode_ms: 0, preprocess_ms: round2(prepared - started), inference_ms: round2(done - prepared), postprocess_ms: 0 } };
+      clock.lap('inference');
+      return { output, timings: clock.timings() };
     },
   };
 }

@@ -7,8 +7,7 @@ import { chatImages, checkImageCount, type ChatOutput, type ChatParams } from '.
 import { StreamedText } from './chat-text.js';
 import { sessionFamily } from './family.js';
 import type { ModelContext, TaskRunner } from './types.js';
-
-const round2 = (ms: number) => Math.round(ms * 100) / 100;
+import { StageTimer } from './timing.js';
 
 /**
  * transformers.js picks each ONNX file of a model by a dtype suffix (`decoder_model_merged` +
@@ -49,19 +48,19 @@ export async function createVlmChatRunner(model: ModelContext, session: Transfor
 
   return {
     async run(input, params, context = {}) {
-      const t0 = performance.now();
+      const clock = new StageTimer();
       const bytes = chatImages(input);
       checkImageCount(params.messages, bytes.length);
       const images = await Promise.all(bytes.map(async (b) => {
         const raw = await decodeRaw(b, model.maxPixels);
         return new hf.RawImage(new Uint8ClampedArray(raw.data.buffer, raw.data.byteOffset, raw.data.length), raw.width, raw.height, 3);
       }));
-      const t1 = performance.now();
+      clock.lap('decode');
       const prompt = processor.apply_chat_template(params.messages as never, { add_generation_prompt: true }) as string;
       // The processor expands each <image> into its tile tokens; a text-only chat needs only the tokenizer.
       const inputs = images.length ? await processor(prompt, images) : tokenizer(prompt);
       const promptTokens: number = inputs.input_ids.dims.at(-1);
-      const t2 = performance.now();
+      clock.lap('preprocess');
 
       const text = new StreamedText(params.stop);
       const generated: bigint[] = [];
@@ -102,7 +101,7 @@ export async function createVlmChatRunner(model: ModelContext, session: Transfor
       }
       const tail = text.finish();
       if (tail) context.emit?.({ delta: tail });
-      const t3 = performance.now();
+      clock.lap('inference');
 
       const last = generated.at(-1);
       const ended = text.stopped || (last !== undefined && eosIds.has(Number(last)));
@@ -111,7 +110,7 @@ export async function createVlmChatRunner(model: ModelContext, session: Transfor
         finish_reason: ended ? 'stop' : generated.length >= params.max_tokens ? 'length' : context.signal?.aborted ? 'cancelled' : 'stop',
         usage: { prompt_tokens: promptTokens, completion_tokens: generated.length, total_tokens: promptTokens + generated.length },
       };
-      return { output, timings: { decode_ms: round2(t1 - t0), preprocess_ms: round2(t2 - t1), inference_ms: round2(t3 - t2), postprocess_ms: 0 } };
+      return { output, timings: clock.timings() };
     },
     release: async () => {
       await vlm.dispose();

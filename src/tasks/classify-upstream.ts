@@ -8,8 +8,8 @@ import { requireImage, type TaskRunner } from './types.js';
 /** What this family reads of classify's params and gives back (classify.ts's types, which it must not import). */
 type Params = { top_k: number };
 type Output = { predictions: Prediction[] };
-
-const round2 = (ms: number) => Math.round(ms * 100) / 100;
+import { round6 } from '../numbers.js';
+import { StageTimer } from './timing.js';
 
 /**
  * Classification by a Hugging Face Inference API upstream (`source.kind: "hf-inference"`): the
@@ -22,15 +22,13 @@ export function createHfInferenceClassifier(session: UpstreamSession): TaskRunne
   return {
     async run(input, params, context = {}) {
       const bytes = requireImage(input);
-      const started = performance.now();
+      const clock = new StageTimer();
       const answer = await hfClassify(session, bytes, `image/${sniffImageFormat(bytes) ?? 'jpeg'}`, { signal: context.signal });
-      const answered = performance.now();
+      clock.lap('inference');
       const ranked = [...answer].sort((a, b) => b.score - a.score);
-      const predictions = ranked.slice(0, params.top_k).map((item, rank) => ({ label: item.label, class_id: rank, confidence: Math.round(item.score * 1e6) / 1e6 }));
-      return {
-        output: { predictions },
-        timings: { decode_ms: 0, preprocess_ms: 0, inference_ms: round2(answered - started), postprocess_ms: round2(performance.now() - answered) },
-      };
+      const predictions = ranked.slice(0, params.top_k).map((item, rank) => ({ label: item.label, class_id: rank, confidence: round6(item.score) }));
+      clock.lap('postprocess');
+      return { output: { predictions }, timings: clock.timings() };
     },
   };
 }

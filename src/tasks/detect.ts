@@ -9,8 +9,8 @@ import { fitWithPreview } from './image-tensor.js';
 import { DetectParams, type DetectOutput } from './params/detect.js';
 import { type DecodeOptions, type InputSpec, type ModelContext, type OutputSpec, type Pipeline, pixelTransform, requireImage, type TaskDefinition } from './types.js';
 import { decodeYolo, type RawDetection } from './yolo.js';
+import { round2, round4 } from '../numbers.js';
 
-const round2 = (v: number) => Math.round(v * 100) / 100;
 
 function resolveClassIds(classes: DetectParams['classes'], labels: readonly string[]): Set<number> | undefined {
   if (!classes || classes.length === 0) return undefined;
@@ -141,7 +141,7 @@ export function createDetectPipeline(model: ModelContext): Pipeline<DetectParams
         return {
           label: model.labels[d.classId] ?? String(d.classId),
           class_id: d.classId,
-          confidence: Math.round(d.confidence * 1e4) / 1e4,
+          confidence: round4(d.confidence),
           box: { x1: round2(box.x1), y1: round2(box.y1), x2: round2(box.x2), y2: round2(box.y2) },
         };
       });

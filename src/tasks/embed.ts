@@ -8,6 +8,7 @@ import { floatValues, imageTensorInput, type DecodedImage } from './image-tensor
 import { EmbedParams, MAX_METADATA_BYTES, type EmbedOutput } from './params/embed.js';
 import { l2Normalize, vectorToJson } from './scores.js';
 import { requireImage, type ModelContext, type Pipeline, type TaskDefinition, type TaskRunner } from './types.js';
+import { StageTimer } from './timing.js';
 
 function shape(vector: Float32Array, normalize: boolean): EmbedOutput {
   return { embedding: vectorToJson(normalize ? l2Normalize(vector) : vector), dim: vector.length, normalized: normalize };
@@ -46,9 +47,10 @@ async function createHfEmbedder(model: ModelContext, session: TransformersSessio
   return {
     async run(input, params) {
       const { output, timings } = await runner.run(input, params);
-      const started = performance.now();
+      const clock = new StageTimer(timings);
       const result = shape(output.vector, params.normalize);
-      return { output: result, timings: { ...timings, postprocess_ms: timings.postprocess_ms + Math.round((performance.now() - started) * 100) / 100 } };
+      clock.lap('postprocess');
+      return { output: result, timings: clock.timings() };
     },
     release: runner.release,
   };

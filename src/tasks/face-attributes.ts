@@ -8,6 +8,8 @@ import type { RuntimeSession, TensorData } from '../runtimes/types.js';
 import type { Box } from '../vision/letterbox.js';
 import { cropResizeRaw, type RawImage } from '../vision/raw.js';
 import { EMOTIONS, type Emotion, type FaceAttributes } from './params/faces.js';
+import { round4 } from '../numbers.js';
+import type { StageTimer } from './timing.js';
 
 const FACERES_SIZE = 224;
 const EMOTION_SIZE = 64;
@@ -35,16 +37,14 @@ export function ageFromBins(bins: Float32Array): number {
   return Math.round(before > after ? 10 * best - 100 * before : 10 * best + 100 * after) / 10;
 }
 
-const round4 = (v: number) => Math.round(v * 1e4) / 1e4;
-
 export interface AttributeModels {
   faceres: RuntimeSession;
   emotion: RuntimeSession;
 }
 
-/** Runs both attribute models on one face. Returns the attributes and the ms spent preparing vs running. */
-export async function faceAttributes(image: RawImage, face: Box, models: AttributeModels): Promise<{ attributes: FaceAttributes; prepareMs: number; inferenceMs: number }> {
-  const t0 = performance.now();
+/** Runs both attribute models on one face, charging its preparation and inference to `clock`. */
+export async function faceAttributes(image: RawImage, face: Box, models: AttributeModels, clock: StageTimer): Promise<FaceAttributes> {
+  clock.restart();
   const region = attributeCrop(face);
   const crop = await cropResizeRaw(image, region, FACERES_SIZE, FACERES_SIZE);
   const small = await cropResizeRaw(image, region, EMOTION_SIZE, EMOTION_SIZE);
@@ -57,10 +57,10 @@ export async function faceAttributes(image: RawImage, face: Box, models: Attribu
   }
   const faceresFeeds: Record<string, TensorData> = { [models.faceres.inputs[0].name]: { type: 'float32', data: rgb, dims: [1, FACERES_SIZE, FACERES_SIZE, 3] } };
   const emotionFeeds: Record<string, TensorData> = { [models.emotion.inputs[0].name]: { type: 'float32', data: grey, dims: [1, EMOTION_SIZE, EMOTION_SIZE, 1] } };
-  const t1 = performance.now();
+  clock.lap('preprocess');
   const described = await models.faceres.run(faceresFeeds);
   const felt = await models.emotion.run(emotionFeeds);
-  const t2 = performance.now();
+  clock.lap('inference');
 
   // FaceRes's outputs are told apart by size, as Human does: 1 (gender), 100 (age), 1024 (descriptor).
   const bySize = (n: number) => Object.values(described).find((t) => t.data.length === n)?.data as Float32Array | undefined;
@@ -73,15 +73,11 @@ export async function faceAttributes(image: RawImage, face: Box, models: Attribu
   const emotions = Object.fromEntries(EMOTIONS.map((e, i) => [e, round4(probabilities[i])])) as Record<Emotion, number>;
   const top = EMOTIONS.reduce((a, b) => (emotions[b] > emotions[a] ? b : a));
   return {
-    attributes: {
-      age: ageFromBins(ages),
-      gender: gender[0] <= 0.5 ? 'female' : 'male',
-      gender_confidence: round4(Math.min(1, 2 * Math.abs(gender[0] - 0.5))),
-      emotion: top,
-      emotions,
-      embedding: Array.from(descriptor, round4),
-    },
-    prepareMs: t1 - t0,
-    inferenceMs: t2 - t1,
+    age: ageFromBins(ages),
+    gender: gender[0] <= 0.5 ? 'female' : 'male',
+    gender_confidence: round4(Math.min(1, 2 * Math.abs(gender[0] - 0.5))),
+    emotion: top,
+    emotions,
+    embedding: Array.from(descriptor, round4),
   };
 }

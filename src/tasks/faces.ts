@@ -4,11 +4,12 @@ import { decodeRaw, resizeRaw } from '../vision/raw.js';
 import { hwcToChw } from '../vision/tensor.js';
 import { faceAttributes, type AttributeModels } from './face-attributes.js';
 import { FacesParams, type Face, type FacesOutput } from './params/faces.js';
-import { requireImage, type ModelContext, type StageTimings, type TaskDefinition, type TaskRunner } from './types.js';
+import { requireImage, type ModelContext, type TaskDefinition, type TaskRunner } from './types.js';
 import { decodeYunet, YUNET_OUTPUTS } from './yunet.js';
+import { round2, round4 } from '../numbers.js';
+import { StageTimer } from './timing.js';
 
 const STRIDE = 32;
-const round2 = (v: number) => Math.round(v * 100) / 100;
 
 /**
  * Face detection with YuNet (boxes + five landmarks), optionally followed by age, gender, emotion
@@ -40,10 +41,9 @@ export function createFacesRunner(model: ModelContext): TaskRunner<FacesParams, 
 
   return {
     async run(request, params) {
-      const timings: StageTimings = { decode_ms: 0, preprocess_ms: 0, inference_ms: 0, postprocess_ms: 0 };
-      const t0 = performance.now();
+      const clock = new StageTimer();
       const image = await decodeRaw(requireImage(request), model.maxPixels);
-      const t1 = performance.now();
+      clock.lap('decode');
       // OpenCV's FaceDetectorYN: shrink to fit, pad right and bottom with black to multiples of 32.
       const k = Math.min(1, params.max_side / Math.max(image.width, image.height));
       const w = Math.max(1, Math.round(image.width * k));
@@ -52,31 +52,27 @@ export function createFacesRunner(model: ModelContext): TaskRunner<FacesParams, 
       const padHeight = Math.ceil(h / STRIDE) * STRIDE;
       const resized = await resizeRaw(image, w, h, { padWidth, padHeight, pad: 0 });
       const feeds: Record<string, TensorData> = { [inputName]: { type: 'float32', data: hwcToChw(resized.data, padWidth, padHeight, transform), dims: [1, 3, padHeight, padWidth] } };
-      const t2 = performance.now();
+      clock.lap('preprocess');
       const outputs = await session.run(feeds, YUNET_OUTPUTS);
-      const t3 = performance.now();
+      clock.lap('inference');
       const sx = image.width / w;
       const sy = image.height / h;
       const clipX = (v: number) => round2(Math.min(Math.max(v * sx, 0), image.width));
       const clipY = (v: number) => round2(Math.min(Math.max(v * sy, 0), image.height));
       const faces: Face[] = decodeYunet(outputs, padWidth, padHeight, { conf: params.conf, iou: params.iou, maxFaces: params.max_faces }).map((f) => ({
         box: { x1: clipX(f.x1), y1: clipY(f.y1), x2: clipX(f.x2), y2: clipY(f.y2) },
-        confidence: Math.round(f.score * 1e4) / 1e4,
+        confidence: round4(f.score),
         landmarks: f.landmarks.map(([x, y]) => [round2(x * sx), round2(y * sy)] as [number, number]),
       }));
-      Object.assign(timings, { decode_ms: t1 - t0, preprocess_ms: t2 - t1, inference_ms: t3 - t2, postprocess_ms: performance.now() - t3 });
+      clock.lap('postprocess');
 
       if (params.attributes && faces.length) {
         const models = await loadAttributeModels();
         for (const face of faces) {
-          const { attributes, prepareMs, inferenceMs } = await faceAttributes(image, face.box, models);
-          Object.assign(face, attributes);
-          timings.preprocess_ms += prepareMs;
-          timings.inference_ms += inferenceMs;
+          Object.assign(face, await faceAttributes(image, face.box, models, clock));
         }
       }
-      const rounded = Object.fromEntries(Object.entries(timings).map(([key, v]) => [key, round2(v)])) as unknown as StageTimings;
-      return { output: { width: image.width, height: image.height, faces }, timings: rounded };
+      return { output: { width: image.width, height: image.height, faces }, timings: clock.timings() };
     },
   };
 }

@@ -9,6 +9,7 @@ import type { TransformersSession } from '../runtimes/transformers.js';
 import { decodeRaw } from '../vision/raw.js';
 import { softmax, topK, type Prediction } from './scores.js';
 import type { ModelContext, TaskInput, TaskRunner } from './types.js';
+import { StageTimer } from './timing.js';
 
 type Library = typeof Transformers;
 
@@ -20,19 +21,6 @@ interface HfTensor {
 
 /** CLIP-family configs transformers.js's zero-shot pipeline knows. */
 const ZERO_SHOT_TYPES = new Set(['clip', 'siglip', 'chinese_clip']);
-
-const round2 = (ms: number) => Math.round(ms * 100) / 100;
-
-/** Stage clock: each `lap` closes the stage that started at the previous one. */
-function stopwatch() {
-  let last = performance.now();
-  return () => {
-    const now = performance.now();
-    const ms = round2(now - last);
-    last = now;
-    return ms;
-  };
-}
 
 async function library(): Promise<Library> {
   return import('@huggingface/transformers');
@@ -61,16 +49,17 @@ export async function hfClassifier(
   const probabilities = model.output?.format === 'probabilities';
   return {
     async run(input: TaskInput, params) {
-      const lap = stopwatch();
+      const clock = new StageTimer();
       const image = await rawImage(hf, input.image, model.maxPixels);
-      const decode_ms = lap();
+      clock.lap('decode');
       const { pixel_values } = await processor(image);
-      const preprocess_ms = lap();
+      clock.lap('preprocess');
       const { logits } = (await net({ pixel_values })) as { logits: HfTensor };
-      const inference_ms = lap();
+      clock.lap('inference');
       const scores = probabilities ? logits.data : softmax(logits.data);
       const predictions = topK(scores, params.top_k, (id) => id2label[id] ?? String(id));
-      return { output: { predictions }, timings: { decode_ms, preprocess_ms, inference_ms, postprocess_ms: lap() } };
+      clock.lap('postprocess');
+      return { output: { predictions }, timings: clock.timings() };
     },
     release: async () => void (await net.dispose()),
   };
@@ -96,16 +85,17 @@ export async function clipZeroShot(
   return {
     async run(input, params) {
       const labels = params.labels ?? [];
-      const lap = stopwatch();
+      const clock = new StageTimer();
       const image = await rawImage(hf, input.image, model.maxPixels);
-      const decode_ms = lap();
+      clock.lap('decode');
       const scored = (await classifier(image, labels, { hypothesis_template: '{}' })) as Array<{ label: string; score: number }>;
-      const inference_ms = lap();
+      clock.lap('inference');
       // Labels are unique (checked at the door), so a label's index is its class id.
       const scores = new Float32Array(labels.length);
       for (const { label, score } of scored) scores[labels.indexOf(label)] = score;
       const predictions = topK(scores, params.top_k, (id) => labels[id]);
-      return { output: { predictions }, timings: { decode_ms, preprocess_ms: 0, inference_ms, postprocess_ms: lap() } };
+      clock.lap('postprocess');
+      return { output: { predictions }, timings: clock.timings() };
     },
     release: async () => void (await classifier.dispose()),
   };
@@ -146,24 +136,28 @@ export async function hfEmbedder(model: ModelContext, session: TransformersSessi
   const tokenizer = clip ? await hf.AutoTokenizer.from_pretrained(session.modelId, { local_files_only: true }) : undefined;
   return {
     async run(input) {
-      const lap = stopwatch();
+      const clock = new StageTimer();
       if (input.text !== undefined) {
         // The service refuses text for image-only models before it gets here.
         if (!text || !tokenizer) throw new Error(`model ${model.alias} takes no text`);
-        const decode_ms = lap();
+        clock.lap('decode');
         const tokens = tokenizer([input.text], { padding: true, truncation: true });
-        const preprocess_ms = lap();
+        clock.lap('preprocess');
         const { text_embeds } = (await text(tokens)) as { text_embeds: HfTensor };
-        const inference_ms = lap();
-        return { output: { vector: Float32Array.from(text_embeds.data) }, timings: { decode_ms, preprocess_ms, inference_ms, postprocess_ms: lap() } };
+        clock.lap('inference');
+        const vector = Float32Array.from(text_embeds.data);
+        clock.lap('postprocess');
+        return { output: { vector }, timings: clock.timings() };
       }
       const image = await rawImage(hf, input.image, model.maxPixels);
-      const decode_ms = lap();
+      clock.lap('decode');
       const { pixel_values } = await processor(image);
-      const preprocess_ms = lap();
+      clock.lap('preprocess');
       const outputs = (await vision({ pixel_values })) as Record<string, HfTensor | undefined>;
-      const inference_ms = lap();
-      return { output: { vector: pooledVector(outputs, model.alias) }, timings: { decode_ms, preprocess_ms, inference_ms, postprocess_ms: lap() } };
+      clock.lap('inference');
+      const vector = pooledVector(outputs, model.alias);
+      clock.lap('postprocess');
+      return { output: { vector }, timings: clock.timings() };
     },
     release: async () => {
       await vision.dispose();

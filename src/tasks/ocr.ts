@@ -5,7 +5,9 @@ import { hwcToChw } from '../vision/tensor.js';
 import { decodeRaw, resizeRaw, type RawImage } from '../vision/raw.js';
 import { ctcDecode, parseDictionary, readingOrder } from './ocr-text.js';
 import { OcrParams, type OcrOutput, type OcrLine } from './params/ocr.js';
-import { requireImage, type ModelContext, type StageTimings, type TaskDefinition, type TaskRunner } from './types.js';
+import { requireImage, type ModelContext, type TaskDefinition, type TaskRunner } from './types.js';
+import { round2, round4 } from '../numbers.js';
+import { StageTimer } from './timing.js';
 
 // PP-OCRv4 as PaddleOCR runs it (tools/infer/utility.py and the model configs): detection input
 // normalised with ImageNet mean/std on BGR pixels, probability map binarised at 0.3; recognition
@@ -50,8 +52,6 @@ export function detectionSize(width: number, height: number, maxSide: number, mi
   return { width: fit(width), height: fit(height) };
 }
 
-const round2 = (v: number) => Math.round(v * 100) / 100;
-
 /**
  * PP-OCRv4 text detection + recognition. Detection runs on the worker's session (the manifest's
  * source); recognition is a second session from the manifest's `files.recognition`, and the
@@ -79,8 +79,8 @@ export async function createOcrRunner(model: ModelContext): Promise<TaskRunner<O
   const recInput = recognition.inputs[0].name;
   const recOutput = recognition.outputs[0].name;
 
-  async function recognise(line: LineImage, timings: StageTimings): Promise<{ text: string; confidence: number }> {
-    const t0 = performance.now();
+  async function recognise(line: LineImage, clock: StageTimer): Promise<{ text: string; confidence: number }> {
+    clock.restart();
     const crop = line.image;
     const image: RawImage = { data: Buffer.from(crop.data.buffer, crop.data.byteOffset, crop.data.byteLength), width: crop.width, height: crop.height, channels: 4 };
     // Capped so that one absurdly long line cannot take the worker's memory (5120 px ≈ 100 characters).
@@ -98,28 +98,25 @@ export async function createOcrRunner(model: ModelContext): Promise<TaskRunner<O
         tensor.set(planes.subarray(from, from + width), (c * REC_HEIGHT + y) * padded);
       }
     }
-    const t1 = performance.now();
+    clock.lap('preprocess');
     const out = (await recognition.run({ [recInput]: { type: 'float32', data: tensor, dims: [1, 3, REC_HEIGHT, padded] } }, [recOutput]))[recOutput];
-    const t2 = performance.now();
+    clock.lap('inference');
     const decoded = ctcDecode(out.data as Float32Array, out.dims[1], out.dims[2], dictionary);
-    timings.preprocess_ms += t1 - t0;
-    timings.inference_ms += t2 - t1;
-    timings.postprocess_ms += performance.now() - t2;
+    clock.lap('postprocess');
     return decoded;
   }
 
   return {
     async run(input, params) {
-      const timings: StageTimings = { decode_ms: 0, preprocess_ms: 0, inference_ms: 0, postprocess_ms: 0 };
-      const t0 = performance.now();
+      const clock = new StageTimer();
       const source = await decodeRaw(requireImage(input), model.maxPixels, 4);
       const size = detectionSize(source.width, source.height, params.max_side, params.min_side);
       const resized = await resizeRaw(source, size.width, size.height);
-      const t1 = performance.now();
+      clock.lap('decode');
       const feeds: Record<string, TensorData> = { [detInput]: { type: 'float32', data: hwcToChw(resized.data, size.width, size.height, DET_TRANSFORM), dims: [1, 3, size.height, size.width] } };
-      const t2 = performance.now();
+      clock.lap('preprocess');
       const probabilities = (await session.run(feeds, [detOutput]))[detOutput].data as Float32Array;
-      const t3 = performance.now();
+      clock.lap('inference');
       // The splitter wants an RGBA mask the size of the detector's input; passing the crop source
       // scales the boxes to its pixels and crops the lines from it.
       const mask = new Uint8Array(size.width * size.height * 4).fill(255);
@@ -136,11 +133,11 @@ export async function createOcrRunner(model: ModelContext): Promise<TaskRunner<O
       );
       const sx = source.width / crops.width;
       const sy = source.height / crops.height;
-      Object.assign(timings, { decode_ms: t1 - t0, preprocess_ms: t2 - t1, inference_ms: t3 - t2, postprocess_ms: performance.now() - t3 });
+      clock.lap('postprocess');
 
       const lines: OcrLine[] = [];
       for (const line of found) {
-        const { text, confidence } = await recognise(line, timings);
+        const { text, confidence } = await recognise(line, clock);
         // min_confidence 0 asks for every region the detector found, even those nothing was read in.
         if (confidence < params.min_confidence || (!text.trim() && params.min_confidence > 0)) continue;
         const polygon = line.box.map(([x, y]) => [round2(x * sx), round2(y * sy)] as [number, number]);
@@ -148,7 +145,7 @@ export async function createOcrRunner(model: ModelContext): Promise<TaskRunner<O
         const ys = polygon.map((p) => p[1]);
         lines.push({
           text,
-          confidence: Math.round(confidence * 1e4) / 1e4,
+          confidence: round4(confidence),
           box: { x1: Math.min(...xs), y1: Math.min(...ys), x2: Math.max(...xs), y2: Math.max(...ys) },
           polygon,
         });
@@ -160,8 +157,7 @@ export async function createOcrRunner(model: ModelContext): Promise<TaskRunner<O
         text: rows.map((row) => row.map((l) => l.text).join(' ')).join('\n'),
         lines: rows.flat(),
       };
-      const rounded = Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, round2(v)])) as unknown as StageTimings;
-      return { output, timings: rounded };
+      return { output, timings: clock.timings() };
     },
   };
 }

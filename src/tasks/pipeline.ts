@@ -1,13 +1,12 @@
 import { errors } from '../errors.js';
 import type { RuntimeSession } from '../runtimes/types.js';
+import { StageTimer } from './timing.js';
 import { isRunner, type DecodeOptions, type Pipeline, type RunContext, type RunnerResult, type StageTimings, type TaskInput, type TaskRunner } from './types.js';
 
 export interface PipelineResult<Output> {
   output: Output;
   timings: StageTimings;
 }
-
-const round2 = (ms: number) => Math.round(ms * 100) / 100;
 
 /**
  * A request in two parts, so a worker can overlap requests: `prepare` needs no session (it
@@ -44,24 +43,25 @@ function stagePipeline<P, D, O>(pipeline: Pipeline<P, D, O>, session: RuntimeSes
   return {
     overlaps: true,
     async prepare(input, params, options) {
-      const t0 = performance.now();
+      const clock = new StageTimer();
       const decoded = await pipeline.decode(input, params, options);
-      return { input, decoded, decodeMs: performance.now() - t0 };
+      return { input, decoded, decodeMs: clock.lap('decode') };
     },
     async finish(prepared, params, context) {
       // A request cancelled while it waited for the session is not run.
       if (context?.signal?.aborted) throw errors.cancelled();
       const decoded = prepared.decoded as D;
-      const t1 = performance.now();
+      const clock = new StageTimer();
+      clock.add('decode', prepared.decodeMs);
       const feeds = pipeline.preprocess(decoded, params);
-      const t2 = performance.now();
+      clock.lap('preprocess');
       const outputs = await session.run(feeds, pipeline.outputs);
-      const t3 = performance.now();
+      clock.lap('inference');
       const output = pipeline.postprocess(outputs, decoded, params);
-      const t4 = performance.now();
+      clock.lap('postprocess');
       return {
         output,
-        timings: { decode_ms: round2(prepared.decodeMs), preprocess_ms: round2(t2 - t1), inference_ms: round2(t3 - t2), postprocess_ms: round2(t4 - t3) },
+        timings: clock.timings(),
         preview: pipeline.preview?.(decoded),
       };
     },

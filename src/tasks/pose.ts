@@ -6,16 +6,15 @@ import { createDetectPipeline } from './detect.js';
 import type { DetectOutput, DetectParams } from './params/detect.js';
 import { COCO_KEYPOINTS, PoseParams, type Person, type PoseOutput } from './params/pose.js';
 import { runPipeline } from './pipeline.js';
-import { requireImage, type InputSpec, type ModelContext, type Pipeline, type StageTimings, type TaskDefinition, type TaskRunner } from './types.js';
+import { requireImage, type InputSpec, type ModelContext, type Pipeline, type TaskDefinition, type TaskRunner } from './types.js';
+import { round2, round4 } from '../numbers.js';
+import { StageTimer } from './timing.js';
 
 /** CenterNet from `@vladmandic/human` as catalog/centernet.json describes it. */
 const PERSON_DETECTOR_INPUT: InputSpec = { name: 'tower_0/images', width: 512, height: 512, resize: 'stretch', pad: 114, colour: 'rgb', scale: 1, dtype: 'float32', layout: 'nhwc' };
 /** MoveNet's crop around a person box: squared and enlarged, as its cropping algorithm keeps the whole body in view. */
 const CROP_SCALE = 1.25;
 const BOX_KEYPOINT_SCORE = 0.3;
-
-const round2 = (v: number) => Math.round(v * 100) / 100;
-const round4 = (v: number) => Math.round(v * 1e4) / 1e4;
 
 /** A square of side `max(w, h) · scale` centred on `box`. */
 export function squareAround(box: Box, scale: number): Box {
@@ -53,13 +52,13 @@ export async function createPoseRunner(model: ModelContext): Promise<TaskRunner<
   const tensor = new Int32Array(size * size * 3);
 
   /** MoveNet on a square region of the image; keypoints in image pixels. */
-  async function poseIn(image: RawImage, region: Box, timings: StageTimings): Promise<Person> {
-    const t0 = performance.now();
+  async function poseIn(image: RawImage, region: Box, clock: StageTimer): Promise<Person> {
+    clock.restart();
     const crop = await cropResizeRaw(image, region, size, size, 0);
     tensor.set(crop.data);
-    const t1 = performance.now();
+    clock.lap('preprocess');
     const data = (await session.run({ [input.name]: { type: 'int32', data: tensor, dims: [1, size, size, 3] } as TensorData }, [output]))[output].data as Float32Array;
-    const t2 = performance.now();
+    clock.lap('inference');
     if (data.length !== COCO_KEYPOINTS.length * 3) throw new Error(`MoveNet returned ${data.length} values, expected 17 × 3`);
     const side = region.x2 - region.x1;
     const clip = (v: number, max: number) => round2(Math.min(Math.max(v, 0), max));
@@ -69,34 +68,30 @@ export async function createPoseRunner(model: ModelContext): Promise<TaskRunner<
       y: clip(region.y1 + data[3 * i] * side, image.height),
       score: round4(data[3 * i + 2]),
     }));
-    timings.preprocess_ms += t1 - t0;
-    timings.inference_ms += t2 - t1;
-    timings.postprocess_ms += performance.now() - t2;
+    clock.lap('postprocess');
     return { score: round4(keypoints.reduce((sum, k) => sum + k.score, 0) / keypoints.length), keypoints };
   }
 
   return {
     async run(request, params) {
       const found = await runPipeline(detect, detector, request, { conf: params.person_conf, iou: 0.45, max_det: params.max_people, classes: [0] });
-      const timings: StageTimings = { ...found.timings };
-      const t0 = performance.now();
+      const clock = new StageTimer(found.timings);
       const image = await decodeRaw(requireImage(request), model.maxPixels);
-      timings.decode_ms += performance.now() - t0;
+      clock.lap('decode');
       const people: Person[] = [];
       for (const { box } of found.output.detections) {
-        const person = await poseIn(image, squareAround(box, CROP_SCALE), timings);
+        const person = await poseIn(image, squareAround(box, CROP_SCALE), clock);
         if (person.score >= params.conf) people.push({ box, ...person });
       }
       if (found.output.detections.length === 0) {
-        const whole = await poseIn(image, squareAround({ x1: 0, y1: 0, x2: image.width, y2: image.height }, 1), timings);
+        const whole = await poseIn(image, squareAround({ x1: 0, y1: 0, x2: image.width, y2: image.height }, 1), clock);
         const sure = whole.keypoints.filter((k) => k.score >= BOX_KEYPOINT_SCORE);
         const box = sure.length
           ? { x1: Math.min(...sure.map((k) => k.x)), y1: Math.min(...sure.map((k) => k.y)), x2: Math.max(...sure.map((k) => k.x)), y2: Math.max(...sure.map((k) => k.y)) }
           : undefined;
         if (whole.score >= params.conf) people.push({ ...(box && { box }), ...whole });
       }
-      const rounded = Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, round2(v)])) as unknown as StageTimings;
-      return { output: { width: image.width, height: image.height, people }, timings: rounded };
+      return { output: { width: image.width, height: image.height, people }, timings: clock.timings() };
     },
   };
 }

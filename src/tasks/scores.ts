@@ -1,3 +1,4 @@
+import { round6 } from '../numbers.js';
 /** Small numeric steps shared by classification and embedding tasks. */
 import type { Prediction } from './params/classify.js';
 
@@ -21,7 +22,7 @@ export function softmax(values: ArrayLike<number>): Float32Array {
 export function topK(scores: ArrayLike<number>, k: number, labelOf: (id: number) => string): Prediction[] {
   const ids = Array.from({ length: scores.length }, (_, i) => i);
   ids.sort((a, b) => scores[b] - scores[a] || a - b);
-  return ids.slice(0, k).map((id) => ({ label: labelOf(id), class_id: id, confidence: Math.round(scores[id] * 1e6) / 1e6 }));
+  return ids.slice(0, k).map((id) => ({ label: labelOf(id), class_id: id, confidence: round6(scores[id]) }));
 }
 
 /** `vector` scaled to unit length (a zero vector stays zero). */

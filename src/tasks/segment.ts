@@ -1,10 +1,9 @@
 import { binaryMask } from '../vision/mask.js';
 import { floatValues, imageTensorInput } from './image-tensor.js';
 import { SegmentParams, type SegmentOutput } from './params/segment.js';
-import { requireImage, type ModelContext, type StageTimings, type TaskDefinition, type TaskRunner } from './types.js';
-
-const round2 = (v: number) => Math.round(v * 100) / 100;
-const round4 = (v: number) => Math.round(v * 1e4) / 1e4;
+import { requireImage, type ModelContext, type TaskDefinition, type TaskRunner } from './types.js';
+import { round4 } from '../numbers.js';
+import { StageTimer } from './timing.js';
 
 /**
  * The probability map's size from the model's output dims: [1, H, W, 1] (NHWC, as MediaPipe
@@ -31,17 +30,17 @@ export function createSegmentRunner(model: ModelContext): TaskRunner<SegmentPara
   if (!output) throw new Error(`model ${model.alias} declares no outputs`);
   return {
     async run(request, params) {
-      const t0 = performance.now();
+      const clock = new StageTimer();
       const pixels = await input.decode(requireImage(request));
-      const t1 = performance.now();
+      clock.lap('decode');
       const feeds = { [input.name]: input.tensor(pixels) };
-      const t2 = performance.now();
+      clock.lap('preprocess');
       const result = (await session.run(feeds, [output]))[output];
-      const t3 = performance.now();
+      clock.lap('inference');
       const map = mapSize(model.alias, result.dims);
       const mask = await binaryMask(floatValues(result), map.width, map.height, pixels.width, pixels.height, params.threshold);
-      const t4 = performance.now();
-      const timings: StageTimings = { decode_ms: round2(t1 - t0), preprocess_ms: round2(t2 - t1), inference_ms: round2(t3 - t2), postprocess_ms: round2(t4 - t3) };
+      clock.lap('postprocess');
+      const timings = clock.timings();
       return {
         output: {
           width: pixels.width,

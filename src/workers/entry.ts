@@ -24,6 +24,7 @@ import { thumbnailsFromPixels, type PreviewSource, type ThumbnailSides } from '.
 import { IMAGE_PIPE_FD, ImageFrames, readSpooled, type WireInput } from './image-pipe.js';
 import { hostModel, requireTask, type HostedModel } from './model-host.js';
 import type { LabelSource, ParentMessage, WorkerMessage, WorkerModelSpec } from './protocol.js';
+import { round2 } from '../numbers.js';
 
 type RunMessage = Extract<ParentMessage, { type: 'run' }>;
 type BatchMessage = Extract<ParentMessage, { type: 'run-batch' }>;
@@ -157,8 +158,6 @@ async function wireInput(id: number, input: WireInput): Promise<TaskInput> {
   if (!frames) throw new Error('an image was sent over the image pipe, but this worker has none');
   return frames.resolve(id, input);
 }
-
-const round2 = (ms: number) => Math.round(ms * 100) / 100;
 
 /** Decodes a request as soon as it arrives (no session needed); resolves with when it was ready. */
 async function prepare(message: RunMessage): Promise<{ prepared: PreparedRun; readyAt: number }> {

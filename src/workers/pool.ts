@@ -5,6 +5,7 @@ import type { Priority } from '../dispatch/types.js';
 import type { TaskInput } from '../tasks/types.js';
 import type { LoadedModelInfo, WorkerModelSpec } from './protocol.js';
 import { WorkerProcess, type WorkerRunOptions, type WorkerRunResult } from './process.js';
+import { round2 } from '../numbers.js';
 
 /** A model's state as a whole, derived from its workers and last load. */
 export type ModelState = 'unloaded' | 'loading' | 'ready' | 'unavailable';
@@ -324,7 +325,7 @@ export class ModelPool {
   private settle(item: Waiting, queueMs: number, result: Promise<WorkerRunResult>, worker: WorkerProcess): Promise<void> {
     return result.then(
       // Time an overlapped request waited in the worker, decoded, is queueing too.
-      (value) => item.resolve({ ...value, queue_ms: Math.round((queueMs + (value.waited_ms ?? 0)) * 100) / 100, pid: worker.pid, attempts: item.attempts }),
+      (value) => item.resolve({ ...value, queue_ms: round2(queueMs + (value.waited_ms ?? 0)), pid: worker.pid, attempts: item.attempts }),
       (error: Error) => {
         const crashed = error instanceof ArgusError && error.code === 'worker_crashed';
         if (crashed && item.attempts < MAX_ATTEMPTS && !this.closed && !item.streamed && !item.options.signal?.aborted) {

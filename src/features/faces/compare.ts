@@ -1,5 +1,6 @@
 import Type, { type Static } from 'typebox';
 import { errors } from '../../errors.js';
+import { round2 } from '../../numbers.js';
 import type { FeatureDeps } from '../deps.js';
 import type { CompositeCall, ImageInput, ResultTimings } from '../../service/inference.js';
 
@@ -34,7 +35,7 @@ export function faceSimilarity(a: ArrayLike<number>, b: ArrayLike<number>): numb
   const distance = Math.round(100 * 25 * sum) / 100;
   if (distance === 0) return 1;
   const normalised = (1 - Math.sqrt(distance) / 100 - 0.2) / (0.8 - 0.2);
-  return Math.round(100 * Math.min(1, Math.max(0, normalised))) / 100;
+  return round2(Math.min(1, Math.max(0, normalised)));
 }
 
 interface ComparedFace {

@@ -6,6 +6,7 @@
  */
 import type { Config } from '../../config/load.js';
 import { errors } from '../../errors.js';
+import { round4 } from '../../numbers.js';
 import type { Catalog } from '../../models/catalog.js';
 import { loadLabelSet, type LabelSet } from '../../models/labelsets.js';
 import type { Manifest } from '../../models/manifest.js';
@@ -79,12 +80,9 @@ export function recognitionRequest(recognizer: Recognizer, config: Config, image
   return { task: 'classify', model: recognizer.manifest.alias, params, image };
 }
 
-/** A confidence as the original kept it: `round(score, 4)`. */
-export const roundConfidence = (value: number) => Math.round(value * 10_000) / 10_000;
-
 /**
  * A classify result as a stored recognition: a zero-shot model's prompts mapped back to their
- * labels, confidences rounded to 4 places as the original stored and answered them.
+ * labels, confidences rounded to 4 places as the original stored and answered them (`round(score, 4)`).
  */
 export function recognitionOf(recognizer: Recognizer, result: TaskResult): Recognition {
   const predictions = result.predictions as StoredPrediction[];
@@ -92,7 +90,7 @@ export function recognitionOf(recognizer: Recognizer, result: TaskResult): Recog
   return {
     model: result.model,
     ...(recognizer.labelSet && { labelSet: recognizer.labelSet.name }),
-    predictions: predictions.map((p) => ({ label: labels?.[p.class_id] ?? p.label, class_id: p.class_id, confidence: roundConfidence(p.confidence) })),
+    predictions: predictions.map((p) => ({ label: labels?.[p.class_id] ?? p.label, class_id: p.class_id, confidence: round4(p.confidence) })),
     timings: { ...result.timings },
     processedAt: Date.now(),
   };

@@ -4,7 +4,8 @@
  * their metadata in a {@link FilesStore}; recognition of one image or of a batch (answered at once,
  * as the original did; a batch larger than `recognizeBatchSyncMax` runs as the async composite job
  * `files.recognize`, with progress); listings, statistics, a streamed export and the data of the
- * HTML report. Routes only shape what this returns.
+ * HTML report. It returns stored files; the compatibility routes write them in the original's
+ * shapes (http/routes/compat/recognizer-views.ts).
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
@@ -14,14 +15,13 @@ import { ArgusError, errors } from '../../errors.js';
 import type { JobRecord } from '../../jobs/types.js';
 import type { Catalog } from '../../models/catalog.js';
 import { FileBlobStore, type BlobStore } from '../../store/blobs.js';
-import { SqliteFilesStore, type FileFilter, type FileListQuery, type FileStats, type FilesStore, type StoredFile } from '../../store/files.js';
+import { SqliteFilesStore, type FileFilter, type FileListQuery, type FileStats, type FilesStore, type Recognition, type StoredFile } from '../../store/files.js';
 import { PostgresBlobStore } from '../../store/postgres/blobs.js';
 import { PostgresFilesStore } from '../../store/postgres/files.js';
 import { makeThumbnails } from '../../vision/thumbnail.js';
 import type { FeatureDeps } from '../deps.js';
 import { checkUpload, type IncomingFile } from './checks.js';
 import { RecognizerChoice, recognitionOf, recognitionRequest } from './recognizer.js';
-import { recognitionView, type RecognitionView } from './views.js';
 import type { CompositeCall, InferenceService, TaskRequest, TaskResult } from '../../service/inference.js';
 import type { SearchService } from '../search/service.js';
 
@@ -45,20 +45,43 @@ export interface BatchProblem {
   message: string;
 }
 
+/** A stored image with its recognition; `cached`: it was stored already, nothing was computed. */
+export interface Recognized {
+  file: StoredFile & { recognition: Recognition };
+  cached: boolean;
+}
+
 /** A batch of the car recognizer's API, answered at once. */
 export interface SyncBatch {
   /** One per id sent that was recognized, in the order sent (a repeated id is answered again). */
-  results: RecognitionView[];
+  results: Recognized[];
   /** The ids skipped (not found, or failed), each with why. */
   skipped: BatchProblem[];
 }
 
-/** A batch job's result. */
+/** Several images recognized: the model that answered, each image recognized, each skipped with why. */
 export interface BatchRecognition {
   model: { alias: string; sha256?: string };
-  results: RecognitionView[];
+  results: Recognized[];
   errors: BatchProblem[];
 }
+
+/** A recognition in a batch job's result (read through GET /v1/jobs/{id}): Argus's own shape, times in ISO 8601. */
+function recognitionRecord({ file, cached }: Recognized) {
+  const r = file.recognition;
+  return {
+    id: file.id,
+    filename: file.filename,
+    predictions: r.predictions,
+    model: r.model,
+    ...(r.labelSet !== undefined && { label_set: r.labelSet }),
+    timings: r.timings,
+    processed_at: new Date(r.processedAt).toISOString(),
+    cached,
+  };
+}
+
+const recognized = (file: StoredFile, cached: boolean): Recognized => ({ file: file as Recognized['file'], cached });
 
 /** An error as a batch item reports it; anything that is not an Argus error is logged and reported as internal. */
 function problemOf(error: unknown): { code: string; message: string; status: number } {
@@ -203,10 +226,10 @@ export class FilesService {
    * Recognizes a stored image, or returns its stored recognition. `run` is the service's (sync,
    * interactive) or a composite call's (a batch job, at batch priority).
    */
-  async recognize(id: number, run: (request: TaskRequest) => Promise<TaskResult> = (r) => this.deps.service.run(r), owner?: string): Promise<RecognitionView> {
+  async recognize(id: number, run: (request: TaskRequest) => Promise<TaskResult> = (r) => this.deps.service.run(r), owner?: string): Promise<Recognized> {
     const { store, blobs, config, search } = this.deps;
     const file = await this.get(id, owner);
-    if (file.recognition) return recognitionView(file, true);
+    if (file.recognition) return recognized(file, true);
     const bytes = await blobs.get(file.blobKey);
     if (!bytes) throw errors.internal(`The bytes of image ${id} (${file.blobKey}) are missing from the blob store.`);
     const recognizer = this.deps.recognizer.current();
@@ -218,14 +241,14 @@ export class FilesService {
       // Owned like the file: its owner's searches find it, other keys' do not.
       await search.indexImage(indexId(id), { bytes }, { metadata: { image_id: id, filename: file.filename, ...(top && { label: top.label }) }, owner: file.owner || undefined });
     }
-    return recognitionView(updated, false);
+    return recognized(updated, false);
   }
 
   /** Recognizes several images (duplicates once), reporting each failure; `progress` hears `{done, total}`. */
   async recognizeMany(ids: number[], run?: (request: TaskRequest) => Promise<TaskResult>, progress?: (value: { done: number; total: number }) => void, owner?: string): Promise<BatchRecognition> {
     const unique = [...new Set(ids)];
     const model = this.deps.recognizer.current().manifest;
-    const results: Array<RecognitionView | undefined> = new Array(unique.length);
+    const results: Array<Recognized | undefined> = new Array(unique.length);
     const problems: Array<BatchProblem | undefined> = new Array(unique.length);
     let next = 0;
     let done = 0;
@@ -246,8 +269,8 @@ export class FilesService {
     await Promise.all(Array.from({ length: Math.min(SYNC_BATCH_CONCURRENCY, unique.length) }, worker));
     const computed = results.find((r) => r && !r.cached);
     return {
-      model: computed?.model ?? { alias: model.alias },
-      results: results.filter((r): r is RecognitionView => r !== undefined),
+      model: computed?.file.recognition.model ?? { alias: model.alias },
+      results: results.filter((r): r is Recognized => r !== undefined),
       errors: problems.filter((p): p is BatchProblem => p !== undefined),
     };
   }
@@ -267,16 +290,17 @@ export class FilesService {
     const outcome = await this.recognizeMany(unique, undefined, undefined, owner);
     if (outcome.results.length === 0) throw errors.noImageRecognized(outcome.errors);
     if (outcome.errors.length > 0) log.info({ skipped: outcome.errors }, `inference batch: ${outcome.errors.length} of ${unique.length} images skipped`);
-    const byId = new Map(outcome.results.map((r) => [r.id, r]));
+    const byId = new Map(outcome.results.map((r) => [r.file.id, r]));
     return { sync: { results: ids.flatMap((id) => byId.get(id) ?? []), skipped: outcome.errors } };
   }
 
   /** The composite task behind a batch job. */
-  readonly runBatchJob = async (call: CompositeCall): Promise<BatchRecognition & Record<string, unknown>> => {
+  readonly runBatchJob = async (call: CompositeCall) => {
     if (call.image || call.images?.length || call.text) throw errors.badRequest(`Task ${RECOGNIZE_TASK} takes image_ids, not images or text.`);
     const { image_ids } = call.params as RecognizeParams;
     // The job reads as whoever submitted it: their images only (all with auth off or for an admin).
-    return { ...(await this.recognizeMany(image_ids, call.run, call.progress, call.owner)) };
+    const { model, results, errors: problems } = await this.recognizeMany(image_ids, call.run, call.progress, call.owner);
+    return { model, results: results.map(recognitionRecord), errors: problems };
   };
 
   stats(owner?: string): Promise<FileStats> {

@@ -3,6 +3,7 @@ import type { CameraRecord, CameraStore } from '../../store/cameras.js';
 import { compileCamera, type CompiledCamera } from './config.js';
 import type { PipelineFile } from './pipeline-file.js';
 import { CAMERA_ID, type CameraConfig } from './schema.js';
+import { round6 } from '../../numbers.js';
 
 /** A camera as the API shows it: the config as given, plus what Argus computed from it. */
 export interface CameraView {
@@ -29,7 +30,7 @@ function view(camera: CompiledCamera, origin: CameraView['origin'], record?: Cam
     origin,
     config: camera.config,
     computed: {
-      ...(h && { homography: { matrix: h.matrix, ...(h.rmsError !== undefined && { rms_error_m: Math.round(h.rmsError * 1e6) / 1e6 }) } }),
+      ...(h && { homography: { matrix: h.matrix, ...(h.rmsError !== undefined && { rms_error_m: round6(h.rmsError) }) } }),
       zones: camera.zones.map((z) => ({ name: z.name, space: z.space, risk: z.risk })),
       rules: camera.rules.map((r) => ({ name: r.name, type: r.type, risk: r.risk })),
       priorities: camera.priorities,

@@ -1,3 +1,5 @@
+import { round1 } from '../../numbers.js';
+
 /** Plurals English does not form with -s/-es/-ies (COCO labels and common scene nouns). */
 const IRREGULAR: Record<string, string> = {
   person: 'people',
@@ -55,7 +57,7 @@ export function inventory(labels: readonly string[]): string {
 
 /** A number of metres or m/s with one decimal: 3.1. */
 export function oneDecimal(value: number): string {
-  return (Math.round(value * 10) / 10).toFixed(1);
+  return round1(value).toFixed(1);
 }
 
 export function capitalise(text: string): string {

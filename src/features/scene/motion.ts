@@ -6,6 +6,7 @@ import { describeVideo } from './describe.js';
 import { counted, oneDecimal } from './language.js';
 import { eventOf, inZoneMessage, locate, matchFrameRule, priorityOf, riskOf, type Detected, type Located, type SceneEvent, type SceneObject } from './rules.js';
 import type { RiskLevel } from './schema.js';
+import { round2, round3 } from '../../numbers.js';
 
 /** A tracked object in one frame, with its current ground speed when known. */
 export interface TrackedSceneObject extends SceneObject {
@@ -77,9 +78,6 @@ interface TrackState {
   /** Speed rules already reported for this track. */
   speeding: Set<number>;
 }
-
-const round2 = (v: number) => Math.round(v * 100) / 100;
-const round3 = (v: number) => Math.round(v * 1000) / 1000;
 
 /** Least-squares ground velocity over the points in the last `window` seconds; undefined when too few. */
 export function windowSpeed(path: ReadonlyArray<{ t: number; x: number; y: number }>, t: number, window: number, minPoints = 3): number | undefined {

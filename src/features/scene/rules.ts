@@ -4,6 +4,7 @@ import type { Box } from '../../vision/letterbox.js';
 import type { CompiledCamera, CompiledRule, Priorities } from './config.js';
 import { counted, inventory, oneDecimal } from './language.js';
 import { RISK_LEVELS, type EventRisk, type RiskLevel, type RuleType } from './schema.js';
+import { round2 } from '../../numbers.js';
 
 /** A detection as rules see it. */
 export interface Detected {
@@ -47,7 +48,6 @@ export interface SceneEvent {
 }
 
 const RANK: Record<RiskLevel, number> = Object.fromEntries(RISK_LEVELS.map((level, i) => [level, i])) as Record<RiskLevel, number>;
-const round2 = (v: number) => Math.round(v * 100) / 100;
 
 /** The higher of two risk levels. */
 export function maxRisk(a: RiskLevel, b: RiskLevel): RiskLevel {

@@ -23,6 +23,7 @@ import { sourceFetcherFor } from '../../service/fetch-url.js';
 import type { RelayedSource } from './source-relay.js';
 import { VideoSources } from './video-sources.js';
 import type { CompositeCall, CompositeTask, ImageInput, InferenceService, TaskResult } from '../../service/inference.js';
+import { round2 } from '../../numbers.js';
 
 const InlineCamera = Type.Object({}, { additionalProperties: true, description: 'A camera config sent with the request (not stored).' });
 const CameraChoice = {
@@ -59,7 +60,6 @@ type VideoParamsT = CameraParams & { fps: number; max_duration_s: number; channe
 
 const UPLOAD_KEY = /^upload:([0-9a-f-]{36}\.[a-z0-9]{1,8})$/;
 const URL_SOURCE = /^(rtsps?|https?):\/\/[^\s]+$/i;
-const round2 = (v: number) => Math.round(v * 100) / 100;
 
 /** A video to analyse: an uploaded file or a URL, with the task's parameters. */
 export interface VideoRequest {

@@ -6,6 +6,7 @@ import { FrameDecoder, redactUrl, type FfmpegTools } from './ffmpeg.js';
 import { MotionSession } from './motion.js';
 import type { FrameDetection } from './video.js';
 import type { ChannelMessage, Listener } from './channels.js';
+import { round2 } from '../../numbers.js';
 
 export type StreamState = 'starting' | 'running' | 'reconnecting' | 'stopped' | 'failed';
 
@@ -75,7 +76,7 @@ class RateMeter {
   rate(since: number, now = Date.now()): number {
     while (this.times.length && this.times[0] < now - this.windowMs) this.times.shift();
     const span = Math.min(this.windowMs, now - since) / 1000;
-    return span > 0 ? Math.round((this.times.length / span) * 100) / 100 : 0;
+    return span > 0 ? round2(this.times.length / span) : 0;
   }
 }
 

@@ -4,6 +4,7 @@ import type { CompiledCamera } from './config.js';
 import { FrameDecoder, redactUrl, type FfmpegTools, type VideoInfo, type VideoSource } from './ffmpeg.js';
 import { MotionSession, type MotionStep, type MotionSummary } from './motion.js';
 import type { Detected } from './rules.js';
+import { round2 } from '../../numbers.js';
 
 /** What one frame's detection returns (the detect task's result, as the service gives it). */
 export interface FrameDetection {
@@ -45,8 +46,6 @@ export interface VideoResult extends MotionSummary {
 }
 
 type Settled = { ok: true; value: FrameDetection } | { ok: false; error: unknown };
-
-const round2 = (v: number) => Math.round(v * 100) / 100;
 
 /**
  * Analyses a video: ffmpeg samples frames at `fps`, each frame goes through detection (a few at a

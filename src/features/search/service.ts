@@ -13,6 +13,7 @@ import type { EmbedParams } from '../../tasks/params/embed.js';
 import { l2Normalize } from '../../tasks/scores.js';
 import type { StageTimings } from '../../tasks/types.js';
 import type { CompositeCall, ImageInput, InferenceService, TaskRequest, TaskResult } from '../../service/inference.js';
+import { round2 } from '../../numbers.js';
 
 /** The search parameters, with `k` bounded by the configured `searchMaxK` (so a job asking for more is refused at submit). */
 export function searchParams(maxK?: number) {
@@ -44,7 +45,6 @@ export interface SearchDeps {
 }
 
 const ZERO_STAGES: StageTimings = { decode_ms: 0, preprocess_ms: 0, inference_ms: 0, postprocess_ms: 0 };
-const round2 = (ms: number) => Math.round(ms * 100) / 100;
 
 function hitView(hit: VectorHit): SearchHit {
   return { id: hit.id, score: hit.score, ...(hit.metadata && { metadata: hit.metadata }), created_at: new Date(hit.createdAt).toISOString() };

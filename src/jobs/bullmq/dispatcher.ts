@@ -9,6 +9,7 @@ import type { NodeLiveness } from './liveness.js';
 import type { ControlBus, NodeRegistry } from './registry.js';
 import { RequestWatchdog, type Verdict } from './request-watchdog.js';
 import { queueForModel, type BullmqTransport } from './transport.js';
+import { round2 } from '../../numbers.js';
 
 /** BullMQ priorities: lower runs first. Interactive (sync) requests overtake batch (async) work. */
 export const PRIORITY: Record<Priority, number> = { interactive: 1, batch: 10 };
@@ -183,7 +184,7 @@ export class QueueDispatcher implements Dispatcher {
         const t = outcome.timings;
         const worked = t.decode_ms + t.preprocess_ms + t.inference_ms + t.postprocess_ms + t.queue_ms;
         const hop = Math.max(0, performance.now() - sent - worked);
-        return { ...outcome, timings: { ...t, queue_ms: Math.round((t.queue_ms + hop) * 100) / 100 } };
+        return { ...outcome, timings: { ...t, queue_ms: round2(t.queue_ms + hop) } };
       }
     } finally {
       await Promise.all([...keys].map((k) => blobs.delete(k).catch(() => undefined)));

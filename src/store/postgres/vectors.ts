@@ -1,5 +1,6 @@
 import type { NearestOptions, StoredVector, VectorHit, VectorStore } from '../vectors.js';
 import type { PgPool } from './database.js';
+import { round6 } from '../../numbers.js';
 
 interface Row {
   id: string;
@@ -58,7 +59,7 @@ export class PostgresVectorStore implements VectorStore {
        ORDER BY score DESC, id LIMIT $5`,
       [model, vector.length, normalised(vector), options.exclude ?? null, k, options.owner ?? null],
     );
-    return rows.map((r) => ({ id: r.id, score: Math.round(Number(r.score) * 1e6) / 1e6, metadata: r.metadata ?? undefined, createdAt: Number(r.created_at) }));
+    return rows.map((r) => ({ id: r.id, score: round6(Number(r.score)), metadata: r.metadata ?? undefined, createdAt: Number(r.created_at) }));
   }
 
   async count(model?: string): Promise<number> {

@@ -11,8 +11,7 @@ import {
   type GenerateOutput, type GenerateParams,
 } from './params.js';
 import { decodeRgb, encodePng, rgbToSigned, signedToRgb, type RgbImage } from './pixels.js';
-
-const round2 = (ms: number) => Math.round(ms * 100) / 100;
+import { StageTimer } from '../timing.js';
 
 /** The largest side ≤ `value` that is a multiple of `multiple`, and never below the smallest allowed side. */
 function snap(value: number, multiple: number): number {
@@ -44,7 +43,7 @@ export async function createLocalGenerateRunner(model: ModelContext, folder: Onn
   const sd = await StableDiffusion.load(folder);
   return {
     async run(input: TaskInput, params: GenerateParams, context: RunContext = {}) {
-      const started = performance.now();
+      const clock = new StageTimer();
       const prompt = input.text ?? '';
       const edit = input.image !== undefined;
       const guidance = params.guidance ?? DEFAULT_GUIDANCE;
@@ -58,7 +57,7 @@ export async function createLocalGenerateRunner(model: ModelContext, folder: Onn
         throw errors.invalidParams(`Model '${model.alias}' makes images whose sides are multiples of ${sd.sizeMultiple} (its UNet halves the latent repeatedly); ${width}x${height} is not.`);
       }
       const source = input.image ? await decodeRgb(input.image, width, height, model.maxPixels) : undefined;
-      const decoded = performance.now();
+      clock.lap('decode');
 
       const steps = params.steps ?? DEFAULT_STEPS;
       const strength = edit ? params.strength ?? DEFAULT_STRENGTH : undefined;
@@ -67,8 +66,6 @@ export async function createLocalGenerateRunner(model: ModelContext, folder: Onn
       let rgb: RgbImage[];
       let tokens = sd.tokenizer.encode(prompt);
       let applied = strength;
-      let preprocessMs = 0;
-      let inferenceMs = 0;
       if (source && strength === 0) {
         // Strength 0 keeps the input as it is: a VAE round trip would blur it for nothing.
         rgb = seeds.map(() => source);
@@ -80,10 +77,10 @@ export async function createLocalGenerateRunner(model: ModelContext, folder: Onn
         rgb = result.images.map((image) => signedToRgb(image, width, height));
         ({ tokens } = result);
         applied = result.strength;
-        preprocessMs = result.preprocess_ms;
-        inferenceMs = result.inference_ms;
+        clock.add('preprocess', result.preprocess_ms);
+        clock.add('inference', result.inference_ms);
       }
-      const computed = performance.now();
+      clock.restart();
       const pngs = await Promise.all(rgb.map(encodePng));
       const revised = tokens.dropped ? sd.tokenizer.decode(tokens.ids.slice(1, 1 + tokens.used)) : prompt;
       const output: GenerateOutput = {
@@ -91,15 +88,8 @@ export async function createLocalGenerateRunner(model: ModelContext, folder: Onn
         width, height, seed, steps, guidance, strength: applied,
         prompt_tokens: tokens.used, prompt_tokens_dropped: tokens.dropped,
       };
-      return {
-        output,
-        timings: {
-          decode_ms: round2(decoded - started),
-          preprocess_ms: round2(preprocessMs),
-          inference_ms: round2(inferenceMs),
-          postprocess_ms: round2(performance.now() - computed),
-        },
-      };
+      clock.lap('postprocess');
+      return { output, timings: clock.timings() };
     },
   };
 }

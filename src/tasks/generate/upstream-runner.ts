@@ -4,13 +4,12 @@ import { probeImage } from '../../vision/image.js';
 import { sessionFamily } from '../family.js';
 import type { RunContext, TaskInput, TaskRunner } from '../types.js';
 import type { GenerateOutput, GenerateParams } from '../params/generate.js';
+import { StageTimer } from '../timing.js';
 
 /** OpenAI's images answer, as far as Argus reads it. */
 interface ImagesResponse {
   data?: Array<{ b64_json?: string; url?: string; revised_prompt?: string }>;
 }
-
-const round2 = (ms: number) => Math.round(ms * 100) / 100;
 
 /**
  * Image generation through an upstream OpenAI-compatible server: `POST {baseUrl}/images/generations`
@@ -32,9 +31,9 @@ export function createUpstreamGenerateRunner(alias: string, session: UpstreamSes
       if (params.width !== undefined) body.size = `${params.width}x${params.height}`;
       for (const key of ['seed', 'steps', 'guidance', 'negative_prompt'] as const) if (params[key] !== undefined) body[key] = params[key];
 
-      const started = performance.now();
+      const clock = new StageTimer();
       const answer = await client.postJson<ImagesResponse>('/images/generations', body, { signal: context.signal });
-      const answered = performance.now();
+      clock.lap('inference');
       if (!Array.isArray(answer.data) || answer.data.length === 0) throw errors.upstreamFailed(alias, client.baseUrl, 'its answer holds no images.');
       const images = answer.data.map((item, i) => {
         if (typeof item.b64_json !== 'string') {
@@ -50,10 +49,8 @@ export function createUpstreamGenerateRunner(alias: string, session: UpstreamSes
         throw errors.upstreamFailed(alias, client.baseUrl, `its first image is not one Argus can read (${(error as Error).message}).`);
       }
       const output: GenerateOutput = { images, width: size.width, height: size.height, seed: params.seed, steps: params.steps, guidance: params.guidance };
-      return {
-        output,
-        timings: { decode_ms: 0, preprocess_ms: 0, inference_ms: round2(answered - started), postprocess_ms: round2(performance.now() - answered) },
-      };
+      clock.lap('postprocess');
+      return { output, timings: clock.timings() };
     },
   };
 }

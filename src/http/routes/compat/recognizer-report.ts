@@ -5,7 +5,7 @@
  * `data-*` attributes so tools (and the test) can read them back.
  */
 import type { StoredFile } from '../../../store/files.js';
-import type { StatsView } from './recognizer-visualization.js';
+import type { StatsView } from './recognizer-views.js';
 
 export interface ReportData {
   stats: StatsView;

@@ -1,6 +1,6 @@
 /**
  * The car recognizer's reports: GET /visualization/stats (the original's `StatsResponse`, then
- * Argus's extras), /visualization/export/csv (the original's four columns, streamed page by page)
+ * Argus's extras: recognizer-views.ts), /visualization/export/csv (the original's four columns, streamed page by page)
  * and /visualization/report (one self-contained HTML page).
  */
 import { Readable } from 'node:stream';
@@ -9,30 +9,12 @@ import type { FastifyPluginAsync } from 'fastify';
 import Type from 'typebox';
 import { errors } from '../../../errors.js';
 import type { FilesService } from '../../../features/files/service.js';
-import { fileView } from '../../../features/files/views.js';
-import type { FileStats, StoredFile } from '../../../store/files.js';
+import type { StoredFile } from '../../../store/files.js';
 import { errorResponses } from '../../schemas.js';
 import { renderReport } from './recognizer-report.js';
 import { Stats } from './recognizer-schemas.js';
+import { fileView, statsView } from './recognizer-views.js';
 import { ownerOf } from '../../plugins/auth.js';
-
-/** Labels `top_brands` lists, as the original's `Counter.most_common(10)`. */
-const TOP_BRANDS = 10;
-
-/** Statistics as the API shows them. */
-export function statsView(stats: FileStats) {
-  return {
-    total_files: stats.total,
-    processed_files: stats.processed,
-    unprocessed_files: stats.total - stats.processed,
-    top_brands: stats.labels.slice(0, TOP_BRANDS),
-    confidence_histogram: stats.confidence.map((count, bin) => ({ from: bin / 10, to: (bin + 1) / 10, count })),
-    mean_inference_ms: stats.meanInferenceMs === null ? null : Math.round(stats.meanInferenceMs * 100) / 100,
-    models: stats.models,
-  };
-}
-
-export type StatsView = ReturnType<typeof statsView>;
 
 /** A float as Python's str() writes it, as the original's CSV has them: 1.0, not 1. */
 export const pythonFloat = (value: number) => (Number.isInteger(value) ? value.toFixed(1) : String(value));

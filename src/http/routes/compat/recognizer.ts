@@ -9,7 +9,6 @@ import type { FastifyPluginAsync, preValidationHookHandler } from 'fastify';
 import Type from 'typebox';
 import { errors } from '../../../errors.js';
 import type { FilesService } from '../../../features/files/service.js';
-import { fileView } from '../../../features/files/views.js';
 import type { FileListQuery } from '../../../store/files.js';
 import { errorResponses, FileField } from '../../schemas.js';
 import { filesOf, type UploadedFile } from '../../uploads.js';
@@ -18,6 +17,7 @@ import {
   BatchAccepted, BatchBody, BatchUploadResponse, FileList, ImageIdParams, ImageMetadata, InferenceResponse, ListQuery, UploadResponse,
 } from './recognizer-schemas.js';
 import { visualizationRoutes } from './recognizer-visualization.js';
+import { fileView, recognitionView } from './recognizer-views.js';
 import { ownerOf } from '../../plugins/auth.js';
 import { speaksDialect } from '../../error-dialects.js';
 import { slashRedirects } from '../../slash-redirects.js';
@@ -98,7 +98,7 @@ export const recognizerRoutes: FastifyPluginAsync<RecognizerDeps> = async (app, 
     },
   }, async (request, reply) => {
     const outcome = await files.recognizeBatch(request.body as number[], ownerOf(request));
-    if ('sync' in outcome) return reply.header('x-argus-skipped', String(outcome.sync.skipped.length)).send(outcome.sync.results);
+    if ('sync' in outcome) return reply.header('x-argus-skipped', String(outcome.sync.skipped.length)).send(outcome.sync.results.map(recognitionView));
     const { job } = outcome;
     const total = (job.params as { image_ids: number[] }).image_ids.length;
     return reply.status(202).send({ job_id: job.id, status: job.status, total, status_url: `/v1/jobs/${job.id}` });
@@ -113,7 +113,7 @@ export const recognizerRoutes: FastifyPluginAsync<RecognizerDeps> = async (app, 
       params: ImageIdParams,
       response: { 200: InferenceResponse, ...errorResponses },
     },
-  }, async (request) => files.recognize(imageId(request.params), undefined, ownerOf(request)));
+  }, async (request) => recognitionView(await files.recognize(imageId(request.params), undefined, ownerOf(request))));
 
   app.get('/files/', {
     schema: {

@@ -9,6 +9,7 @@ import { ownerOf } from '../../plugins/auth.js';
 import { errorResponses } from '../../schemas.js';
 import { historyView } from './history.js';
 import { jobView } from './jobs.js';
+import { statusView } from './system.js';
 
 const TOPICS = ['jobs', 'history', 'stats', 'status'] as const;
 type Topic = (typeof TOPICS)[number];
@@ -73,7 +74,7 @@ export const eventRoutes: FastifyPluginAsync<EventRouteDeps> = async (app, { his
     }
     if (topics.has('stats')) channel.onClose(stats.onSecond((point) => channel.send('stats', point)));
     if (topics.has('status')) {
-      const push = () => system.status().then((status) => channel.send('status', status), (error: unknown) => request.log.warn({ err: error }, 'status event failed'));
+      const push = () => system.status().then((status) => channel.send('status', statusView(status)), (error: unknown) => request.log.warn({ err: error }, 'status event failed'));
       void push();
       const timer = setInterval(() => void push(), STATUS_EVERY_MS);
       channel.onClose(() => clearInterval(timer));

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import Type from 'typebox';
 import type { SystemService } from '../../../service/system.js';
+import { round2 } from '../../../numbers.js';
 import { errorResponses } from '../../schemas.js';
 
 const WorkerInfo = Type.Object({
@@ -65,10 +66,31 @@ const EvictResponse = Type.Object({
   freed_mb: Type.Number({ description: 'Their resident memory, now returned to the machine.' }),
 });
 
+type SystemStatus = Awaited<ReturnType<SystemService['status']>>;
+
+/**
+ * The status as GET /v1/system/status answers it: beside Argus's MiB figures, the replaced vision
+ * API's GB ones under its names (its clients read them at the same path).
+ */
+export function statusView(status: SystemStatus) {
+  const { memory } = status;
+  const gb = (mb: number) => round2(mb / 1024);
+  return {
+    ...status,
+    memory: {
+      ...memory,
+      total_gb: gb(memory.total_mb),
+      available_gb: gb(memory.free_mb),
+      used_percent: memory.total_mb ? Math.round((1 - memory.free_mb / memory.total_mb) * 1000) / 10 : 0,
+      models_loaded_gb: gb(memory.used_by_workers_mb),
+    },
+  };
+}
+
 export const systemRoutes: FastifyPluginAsync<{ system: SystemService }> = async (app, { system }) => {
   app.get('/system/status', {
     schema: { tags: ['system'], summary: 'Memory, workers and models', response: { 200: StatusResponse } },
-  }, async () => system.status());
+  }, async () => statusView(await system.status()));
 
   app.post('/system/evict/:alias', {
     schema: {

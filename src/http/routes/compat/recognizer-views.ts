@@ -1,10 +1,13 @@
 /**
- * Stored images and recognitions as the car recognizer's API shows them: the original's field
- * names and types (`ImageMetadata`, `InferenceResponse` in its models/schemas.py), with Argus's
- * extra fields after them. They live in the service, not the routes, because a batch job's stored
- * result must be what the synchronous route answers.
+ * Stored images, recognitions and statistics as the car recognizer's API shows them: the
+ * original's field names and types (`ImageMetadata`, `InferenceResponse`, `StatsResponse` in its
+ * models/schemas.py), with Argus's extra fields after them. The files service returns stored
+ * files; only its compatibility routes (recognizer.ts, recognizer-visualization.ts and the report)
+ * write them in these shapes.
  */
-import type { StoredFile } from '../../store/files.js';
+import { round2 } from '../../../numbers.js';
+import type { Recognized } from '../../../features/files/service.js';
+import type { FileStats, StoredFile } from '../../../store/files.js';
 
 /**
  * A time as Python's `datetime.isoformat()` writes an aware one: microseconds and `+00:00`
@@ -44,8 +47,8 @@ export function fileView(file: StoredFile) {
  * A recognition: the original's `InferenceResponse` (`id`, `filename`, `predictions`), then
  * Argus's extras (`cached`: it was stored already, nothing was computed).
  */
-export function recognitionView(file: StoredFile, cached: boolean) {
-  const r = file.recognition!;
+export function recognitionView({ file, cached }: Recognized) {
+  const r = file.recognition;
   return {
     id: file.id,
     filename: file.filename,
@@ -58,5 +61,20 @@ export function recognitionView(file: StoredFile, cached: boolean) {
   };
 }
 
-export type FileView = ReturnType<typeof fileView>;
-export type RecognitionView = ReturnType<typeof recognitionView>;
+/** Labels `top_brands` lists, as the original's `Counter.most_common(10)`. */
+const TOP_BRANDS = 10;
+
+/** Statistics: the original's `StatsResponse`, then Argus's extras. */
+export function statsView(stats: FileStats) {
+  return {
+    total_files: stats.total,
+    processed_files: stats.processed,
+    unprocessed_files: stats.total - stats.processed,
+    top_brands: stats.labels.slice(0, TOP_BRANDS),
+    confidence_histogram: stats.confidence.map((count, bin) => ({ from: bin / 10, to: (bin + 1) / 10, count })),
+    mean_inference_ms: stats.meanInferenceMs === null ? null : round2(stats.meanInferenceMs),
+    models: stats.models,
+  };
+}
+
+export type StatsView = ReturnType<typeof statsView>;
