@@ -31,7 +31,7 @@ import { registerFiles } from '../features/files/service.js';
 import { SystemService } from '../service/system.js';
 import { HistoryService } from '../service/history.js';
 import { StatsCollector } from '../service/stats.js';
-import { SqliteHistoryStore } from '../store/history.js';
+import { SqliteHistoryStore } from '../store/sqlite/history.js';
 import { PostgresHistoryStore } from '../store/postgres/history.js';
 import { lockDataDir } from '../store/lock.js';
 import { openDatabase, type SqliteDatabase } from '../store/sqlite/database.js';

@@ -20,7 +20,7 @@ import { PostgresJobRecords } from '../jobs/bullmq/postgres-records.js';
 import type { JobHandler, JobQueue, JobRecord } from '../jobs/types.js';
 import type { Catalog } from '../models/catalog.js';
 import type { BlobStore } from '../store/blobs.js';
-import { FileBlobStore } from '../store/blobs.js';
+import { FileBlobStore } from '../store/fs/blobs.js';
 import { PostgresBlobStore } from '../store/postgres/blobs.js';
 import { openPostgres, type PgPool } from '../store/postgres/database.js';
 import { RedisBlobStore } from '../store/redis/blobs.js';

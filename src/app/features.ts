@@ -1,7 +1,7 @@
-import { SqliteFaceGalleryStore } from '../store/face-gallery.js';
+import { SqliteFaceGalleryStore } from '../store/sqlite/face-gallery.js';
 import { PostgresFaceGalleryStore } from '../store/postgres/face-gallery.js';
 import { PostgresVectorStore } from '../store/postgres/vectors.js';
-import { SqliteVectorStore } from '../store/vectors.js';
+import { SqliteVectorStore } from '../store/sqlite/vectors.js';
 import { registerFaceCompareTask } from '../features/faces/compare.js';
 import { FaceGalleryService, registerFaceRecognizeTask } from '../features/faces/gallery.js';
 import type { FeatureDeps } from '../features/deps.js';

@@ -16,7 +16,7 @@ import { loadPipelineFile } from './pipeline-file.js';
 import { evaluateFrame, locate, priorityOf, riskOf, type Detected } from './rules.js';
 import { StreamSupervisor, type LiveStream } from './streams.js';
 import { analyzeVideo, type FrameDetection } from './video.js';
-import { SqliteCameraStore } from '../../store/cameras.js';
+import { SqliteCameraStore } from '../../store/sqlite/cameras.js';
 import { PostgresCameraStore } from '../../store/postgres/cameras.js';
 import type { FeatureDeps } from '../deps.js';
 import { sourceFetcherFor } from '../../service/fetch-url.js';
