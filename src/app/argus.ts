@@ -26,13 +26,12 @@ import { queueBacklog } from '../jobs/bullmq/queue-backlog.js';
 import { KeyFile, keysFilePath } from '../store/keys.js';
 import { InferenceService } from '../service/inference.js';
 import { registerFeatures } from './features.js';
+import { embeddedStores, sharedStores } from './stores.js';
 import { urlFetcherFor } from '../service/fetch-url.js';
 import { registerFiles } from '../features/files/service.js';
 import { SystemService } from '../service/system.js';
 import { HistoryService } from '../service/history.js';
 import { StatsCollector } from '../service/stats.js';
-import { SqliteHistoryStore } from '../store/sqlite/history.js';
-import { PostgresHistoryStore } from '../store/postgres/history.js';
 import { lockDataDir } from '../store/lock.js';
 import { openDatabase, type SqliteDatabase } from '../store/sqlite/database.js';
 import type { WorkerManager } from '../workers/manager.js';
@@ -116,19 +115,20 @@ export async function createArgus(config: Config, options: CreateArgusOptions = 
       else metrics.observeUnload(event.alias, event.reason);
     });
     const service = new InferenceService({ config, catalog, dispatcher, queue, blobs, log, urls: urlFetcherFor(config) });
-    const { scene, search, gallery } = registerFeatures({ service, config, log, db, pg: backends.pool });
-    const files = registerFiles({ service, config, log, db, pg: backends.pool, catalog, search });
+    // Distributed: the stores every API and worker node shares, in PostgreSQL (the dashboard's
+    // history included, so every API node shows the same one); embedded: this node's SQLite.
+    const stores = backends.pool ? sharedStores(backends.pool) : embeddedStores(db, config);
+    const { scene, search, gallery } = registerFeatures({ service, config, log, stores });
+    const files = registerFiles({ service, config, log, stores, catalog, search });
     const transport = backends.transport;
     const system = new SystemService({ config, catalog, dispatcher, queue, version: VERSION, startedAt, queueConnection: transport && (() => transport.connection.status()) });
     system.addNotices(() => scene.notices());
     system.setFfmpegReport(() => scene.ffmpegReport());
     system.addNotices(() => files.notices());
     const queues = transport && (() => [...catalog.aliases().map(queueForModel), COMPOSITE_QUEUE].map((name) => transport.queue(name)));
-    // The dashboard's history: in PostgreSQL when distributed, so every API node shows the same one.
-    const historyStore = backends.pool ? new PostgresHistoryStore(backends.pool) : new SqliteHistoryStore(db);
     const thumbnailer = new BackgroundThumbnailer();
     const history = new HistoryService({
-      service, queue, store: historyStore, log, size: config.historySize, maxPixels: config.maxPixels,
+      service, queue, store: stores.history, log, size: config.historySize, maxPixels: config.maxPixels,
       thumbnails: (bytes, options) => thumbnailer.make(bytes, options),
     });
     if (transport && backends.remote && backends.registry && backends.reconciled) {

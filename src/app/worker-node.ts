@@ -19,8 +19,8 @@ import { RoutingDispatcher } from '../dispatch/routing.js';
 import { Catalog } from '../models/catalog.js';
 import { InferenceService } from '../service/inference.js';
 import { registerFeatures } from './features.js';
+import { sharedStores } from './stores.js';
 import { registerFiles } from '../features/files/service.js';
-import { openDatabase } from '../store/sqlite/database.js';
 import { WorkerManager } from '../workers/manager.js';
 
 export interface WorkerNode {
@@ -77,13 +77,13 @@ export async function startWorkerNode(config: Config, options: { log?: Logger } 
     ],
     log,
   });
-  // Composite tasks keep their shared state (cameras, vectors) in PostgreSQL; the in-memory
-  // SQLite only satisfies the embedded stores' constructors.
-  const db = openDatabase(':memory:');
   const service = new InferenceService({ config, catalog, dispatcher, queue, blobs: parts.jobBlobs, log });
-  const { search } = registerFeatures({ service, config, log, db, pg: parts.pool });
+  // Composite tasks keep their state (cameras, vectors, faces, files) in the PostgreSQL stores
+  // every node shares; a worker node opens no SQLite.
+  const stores = sharedStores(parts.pool);
+  const { search } = registerFeatures({ service, config, log, stores });
   // Large inference batches of the files API run here as composite jobs, on the shared stores.
-  registerFiles({ service, config, log, db, pg: parts.pool, catalog, search });
+  registerFiles({ service, config, log, stores, catalog, search });
 
   serveRequests(parts.transport, catalog, parts.requestBlobs, local);
   queue.process(service.runJob, { concurrency: config.jobConcurrency });
@@ -121,7 +121,6 @@ export async function startWorkerNode(config: Config, options: { log?: Logger } 
         await queue.close();
         await workers.close();
         await parts.pool.end();
-        db.close();
       })();
       return closing;
     },

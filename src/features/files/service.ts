@@ -7,7 +7,6 @@
  * HTML report. Routes only shape what this returns.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import Type, { type Static } from 'typebox';
 import type { Config } from '../../config/load.js';
 import { ArgusError, errors } from '../../errors.js';
@@ -15,10 +14,6 @@ import type { JobRecord } from '../../jobs/types.js';
 import type { Catalog } from '../../models/catalog.js';
 import type { BlobStore } from '../../store/blobs.js';
 import type { FileFilter, FileListQuery, FileStats, FilesStore, StoredFile } from '../../store/files.js';
-import { FileBlobStore } from '../../store/fs/blobs.js';
-import { PostgresBlobStore } from '../../store/postgres/blobs.js';
-import { PostgresFilesStore } from '../../store/postgres/files.js';
-import { SqliteFilesStore } from '../../store/sqlite/files.js';
 import { makeThumbnails } from '../../vision/thumbnail.js';
 import type { FeatureDeps } from '../deps.js';
 import { checkUpload, type IncomingFile } from './checks.js';
@@ -348,11 +343,10 @@ export interface FilesDeps extends FeatureDeps {
  * deployment has one, else SQLite and `<dataDir>/files/`) and registers the batch job's task.
  */
 export function registerFiles(deps: FilesDeps): FilesService {
-  const { service, config, log, db, pg, catalog, search } = deps;
+  const { service, config, log, stores, catalog, search } = deps;
   const files = new FilesService({
-    store: pg ? new PostgresFilesStore(pg) : new SqliteFilesStore(db),
-    // Stored images never expire: no TTL on their blob rows.
-    blobs: pg ? new PostgresBlobStore(pg) : new FileBlobStore(join(config.dataDir, 'files')),
+    store: stores.files,
+    blobs: stores.fileBlobs,
     service,
     config,
     log,
