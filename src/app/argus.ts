@@ -12,7 +12,6 @@ import type { Config } from '../config/load.js';
 import { buildHttpApp } from '../http/app.js';
 import { envSecrets, type SecretSource } from '../config/secrets.js';
 import { distributedApiBackends, embeddedBackends, type Backends } from './deployment.js';
-import { COMPOSITE_QUEUE, queueForModel } from '../jobs/bullmq/transport.js';
 import type { Dispatcher, DispatcherStatus } from '../dispatch/types.js';
 import { UpstreamDispatcher } from '../dispatch/upstream.js';
 import type { JobQueue, JobRecord } from '../jobs/types.js';
@@ -22,17 +21,15 @@ import { KeyRing } from '../service/keys.js';
 import { MeteredDispatcher } from '../dispatch/metered.js';
 import { Metrics } from '../service/metrics.js';
 import { registerDistributedMetrics } from '../service/metrics-distributed.js';
-import { queueBacklog } from '../jobs/bullmq/queue-backlog.js';
 import { KeyFile, keysFilePath } from '../store/keys.js';
 import { InferenceService } from '../service/inference.js';
 import { registerFeatures } from './features.js';
+import { embeddedStores, sharedStores } from './stores.js';
 import { urlFetcherFor } from '../service/fetch-url.js';
 import { registerFiles } from '../features/files/service.js';
 import { SystemService } from '../service/system.js';
 import { HistoryService } from '../service/history.js';
 import { StatsCollector } from '../service/stats.js';
-import { SqliteHistoryStore } from '../store/history.js';
-import { PostgresHistoryStore } from '../store/postgres/history.js';
 import { lockDataDir } from '../store/lock.js';
 import { openDatabase, type SqliteDatabase } from '../store/sqlite/database.js';
 import type { WorkerManager } from '../workers/manager.js';
@@ -116,27 +113,30 @@ export async function createArgus(config: Config, options: CreateArgusOptions = 
       else metrics.observeUnload(event.alias, event.reason);
     });
     const service = new InferenceService({ config, catalog, dispatcher, queue, blobs, log, urls: urlFetcherFor(config) });
-    const { scene, search, gallery } = registerFeatures({ service, config, log, db, pg: backends.pool });
-    const files = registerFiles({ service, config, log, db, pg: backends.pool, catalog, search });
-    const transport = backends.transport;
-    const system = new SystemService({ config, catalog, dispatcher, queue, version: VERSION, startedAt, queueConnection: transport && (() => transport.connection.status()) });
+    // Distributed: the stores every API and worker node shares, in PostgreSQL (the dashboard's
+    // history included, so every API node shows the same one); embedded: this node's SQLite.
+    const stores = backends.distributed ? sharedStores(backends.distributed.pool) : embeddedStores(db, config);
+    const { scene, search, gallery } = registerFeatures({ service, config, log, stores });
+    const files = registerFiles({ service, config, log, stores, catalog, search });
+    const distributed = backends.distributed;
+    const system = new SystemService({ config, catalog, dispatcher, queue, version: VERSION, startedAt, queueConnection: distributed && (() => distributed.connectionStatus()) });
     system.addNotices(() => scene.notices());
     system.setFfmpegReport(() => scene.ffmpegReport());
     system.addNotices(() => files.notices());
-    const queues = transport && (() => [...catalog.aliases().map(queueForModel), COMPOSITE_QUEUE].map((name) => transport.queue(name)));
-    // The dashboard's history: in PostgreSQL when distributed, so every API node shows the same one.
-    const historyStore = backends.pool ? new PostgresHistoryStore(backends.pool) : new SqliteHistoryStore(db);
+    // The queue dashboard (bull-board: BullMQ backends only) shows every model's queue and the composite one.
+    const queues = distributed?.boardQueues ? () => distributed.boardQueues!(catalog.aliases()) : undefined;
     const thumbnailer = new BackgroundThumbnailer();
     const history = new HistoryService({
-      service, queue, store: historyStore, log, size: config.historySize, maxPixels: config.maxPixels,
+      service, queue, store: stores.history, log, size: config.historySize, maxPixels: config.maxPixels,
       thumbnails: (bytes, options) => thumbnailer.make(bytes, options),
     });
-    if (transport && backends.remote && backends.registry && backends.reconciled) {
-      const { remote, registry, reconciled } = backends;
+    if (distributed && backends.reconciled) {
+      const { remote } = distributed;
+      const { reconciled } = backends;
       registerDistributedMetrics(metrics.registry, {
-        connection: () => transport.connection.status(),
-        backlog: () => Promise.all(queues!().map(queueBacklog)),
-        nodes: () => registry.nodes(0),
+        connection: () => distributed.connectionStatus(),
+        backlog: () => distributed.backlog(catalog.aliases()),
+        nodes: () => distributed.nodes(0),
         reconciled,
         onResend: (listener) => remote.events.on('resend', listener),
         onVerdict: (listener) => remote.events.on('verdict', listener),
@@ -145,7 +145,7 @@ export async function createArgus(config: Config, options: CreateArgusOptions = 
     const keys = new KeyRing({ configured: config.apiKeys, file: new KeyFile(keysFilePath(config)), log });
     // Rate limits are counted in Redis when API nodes share one: on a connection of their own that
     // fails fast (the queue's waits for Redis to come back, which would hold every request).
-    limitsRedis = transport?.redis.duplicate({ maxRetriesPerRequest: 1, enableOfflineQueue: false });
+    limitsRedis = distributed?.rateLimitRedis?.();
     limitsRedis?.on('error', (error) => log.debug({ err: error }, 'rate-limit redis connection error'));
     const http = await buildHttpApp({ config, log, service, system, search, scene, history, files, gallery, stats: new StatsCollector(), version: VERSION, queues, keys, metrics, limitsRedis });
 

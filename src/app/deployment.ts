@@ -1,30 +1,24 @@
 /**
  * The two ways Argus runs, as interchangeable backends behind the same service:
  * - embedded: one process tree, SQLite queue, files for uploads, models in local worker processes;
- * - distributed API node: stateless, jobs in PostgreSQL, work carried by BullMQ (Redis) to worker
- *   nodes (`argus worker`), request images in Redis with a TTL, job inputs in PostgreSQL.
+ * - distributed API node: stateless, jobs in PostgreSQL, work carried by the queue backend
+ *   (BullMQ on Redis) to worker nodes (`argus worker`), request images in Redis with a TTL, job
+ *   inputs in PostgreSQL.
+ * The queue backend itself comes from `jobs/factory.ts`; this file only composes it.
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
-import { QueueDispatcher } from '../jobs/bullmq/dispatcher.js';
-import { BullmqJobQueue } from '../jobs/bullmq/job-queue.js';
-import { NodeLiveness } from '../jobs/bullmq/liveness.js';
-import { ControlBus, NodeRegistry } from '../jobs/bullmq/registry.js';
-import { BullmqTransport } from '../jobs/bullmq/transport.js';
 import type { Dispatcher } from '../dispatch/types.js';
 import { LocalDispatcher } from '../dispatch/local.js';
-import { EmbeddedQueue } from '../jobs/embedded/queue.js';
-import { PostgresJobRecords } from '../jobs/bullmq/postgres-records.js';
+import type { DistributedBackend } from '../jobs/distributed.js';
+import { openDistributedBackend, openEmbeddedQueue } from '../jobs/factory.js';
 import type { JobHandler, JobQueue, JobRecord } from '../jobs/types.js';
 import type { Catalog } from '../models/catalog.js';
 import type { BlobStore } from '../store/blobs.js';
-import { FileBlobStore } from '../store/blobs.js';
-import { PostgresBlobStore } from '../store/postgres/blobs.js';
-import { openPostgres, type PgPool } from '../store/postgres/database.js';
-import { RedisBlobStore } from '../store/redis/blobs.js';
+import { FileBlobStore } from '../store/fs/blobs.js';
 import type { SqliteDatabase } from '../store/sqlite/database.js';
 import { WorkerManager } from '../workers/manager.js';
 
@@ -36,16 +30,13 @@ export interface Backends {
   dispatcher: Dispatcher;
   /** Local model workers (embedded mode only; a distributed API node has none). */
   workers?: WorkerManager;
-  /** BullMQ plumbing (distributed mode), for the queue dashboard, health and metrics. */
-  transport?: BullmqTransport;
-  /** The sync-request side of distributed mode (re-sends, for metrics). */
-  remote?: QueueDispatcher;
-  /** Worker nodes' announcements (distributed mode), for metrics. */
-  registry?: NodeRegistry;
+  /**
+   * The distributed backend (distributed mode): PostgreSQL for the stores every node shares, the
+   * queue connection, backlog and nodes for the queue dashboard, health and metrics.
+   */
+  distributed?: DistributedBackend;
   /** Jobs the reconciler re-added and failed since start (distributed mode), for metrics. */
   reconciled?: () => { readded: number; failed: number };
-  /** PostgreSQL (distributed mode), for the stores every node shares. */
-  pool?: PgPool;
   /** Starts consuming or maintaining jobs, once the service exists. */
   start(runJob: JobHandler): void;
   close(graceMs: number): Promise<void>;
@@ -61,20 +52,6 @@ export interface BackendDeps {
   onJobFinished: (job: JobRecord) => void;
 }
 
-/** Connection settings of the BullMQ transport, from config; `nodeId` names this node's connections. */
-export function transportFor(config: Config, log: Logger, node: { id: string; role: 'api' | 'worker' }): BullmqTransport {
-  return new BullmqTransport({
-    redisUrl: config.queueUrl!,
-    prefix: config.queuePrefix,
-    log,
-    nodeId: node.id,
-    role: node.role,
-    lockDurationMs: config.lockDurationMs,
-    stalledIntervalMs: config.stalledIntervalMs,
-    maxStalledCount: config.maxStalledCount,
-  });
-}
-
 export function embeddedBackends({ config, catalog, log, db, runsJobs, onJobFinished }: BackendDeps): Backends {
   const workers = new WorkerManager({
     config,
@@ -82,10 +59,7 @@ export function embeddedBackends({ config, catalog, log, db, runsJobs, onJobFini
     log,
     onCrash: (info) => log.error(info, `worker for model ${info.alias} (pid ${info.pid}) exited unexpectedly: ${info.reason}`),
   });
-  const queue = new EmbeddedQueue(db, {
-    leaseMs: config.jobLeaseMs,
-    maxDepth: config.maxJobQueueDepth,
-    retentionMs: config.jobRetentionHours * 3_600_000,
+  const queue = openEmbeddedQueue(db, config, {
     onFinished: onJobFinished,
     onError: (error) => log.error({ err: error }, 'job queue error'),
   });
@@ -106,84 +80,31 @@ export function embeddedBackends({ config, catalog, log, db, runsJobs, onJobFini
   };
 }
 
-/** The shared pieces of distributed mode, used by API nodes and worker nodes alike. */
-export interface DistributedParts {
-  pool: PgPool;
-  transport: BullmqTransport;
-  registry: NodeRegistry;
-  liveness: NodeLiveness;
-  control: ControlBus;
-  records: PostgresJobRecords;
-  jobBlobs: PostgresBlobStore;
-  requestBlobs: RedisBlobStore;
-  remote: QueueDispatcher;
-}
-
-/** How long a starting node waits for Redis before it gives up (and says why). */
-const REDIS_START_WAIT_MS = 30_000;
-
-export async function distributedParts(config: Config, log: Logger, node: { id: string; role: 'api' | 'worker' }): Promise<DistributedParts> {
-  const transport = transportFor(config, log, node);
-  try {
-    await transport.connection.ready(REDIS_START_WAIT_MS);
-  } catch (error) {
-    transport.connection.disconnect();
-    throw error;
-  }
-  const pool = await openPostgres(config.dbUrl!);
-  const registry = new NodeRegistry(transport.redis, config.queuePrefix, config.nodeTimeoutMs);
-  const liveness = new NodeLiveness(transport.redis, registry, config.queuePrefix, log);
-  const control = new ControlBus(transport.connection, config.queuePrefix);
-  // A request image is wanted for seconds; the TTL only bounds what a crash leaves behind.
-  const requestBlobs = new RedisBlobStore(transport.redis, config.queuePrefix, config.requestTimeoutMs + 60_000);
-  const remote = new QueueDispatcher({
-    transport, registry, liveness, control, blobs: requestBlobs,
-    noWorkerWaitMs: config.noWorkerWaitMs,
-    timeoutMs: config.requestTimeoutMs,
-    maxQueueDepth: config.maxQueueDepth,
-    checkIntervalMs: config.requestCheckIntervalMs,
-    outageWaitMs: config.queueOutageWaitMs,
-    heartbeatIntervalMs: config.heartbeatIntervalMs,
-    log,
-  });
-  return {
-    pool, transport, registry, liveness, control, remote, requestBlobs,
-    records: new PostgresJobRecords(pool),
-    jobBlobs: new PostgresBlobStore(pool, config.jobRetentionHours * 3_600_000),
-  };
+/** A node id: unique across restarts and machines, readable in logs and Redis's client list. */
+export function nodeId(): string {
+  return `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
 }
 
 export async function distributedApiBackends({ config, log, onJobFinished }: BackendDeps): Promise<Backends> {
-  const parts = await distributedParts(config, log, { id: `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`, role: 'api' });
-  const queue = new BullmqJobQueue({
-    transport: parts.transport,
-    records: parts.records,
-    retentionMs: config.jobRetentionHours * 3_600_000,
-    maxDepth: config.maxJobQueueDepth,
-    onFinished: onJobFinished,
-    log,
-  });
+  const backend = await openDistributedBackend(config, log, { id: nodeId(), role: 'api' });
+  const queue = backend.jobQueue({ maxDepth: config.maxJobQueueDepth, onFinished: onJobFinished });
   return {
     mode: 'distributed',
     queue,
-    blobs: parts.jobBlobs,
-    dispatcher: parts.remote,
-    transport: parts.transport,
-    remote: parts.remote,
-    registry: parts.registry,
+    blobs: backend.jobBlobs,
+    dispatcher: backend.remote,
+    distributed: backend,
     reconciled: () => queue.reconciled,
-    pool: parts.pool,
     start() {
       // API nodes run no jobs; they keep PostgreSQL and the queue in agreement, and tidy up.
       queue.startMaintenance(config.reconcileIntervalMs, Math.max(10_000, config.reconcileIntervalMs), async (keys) => {
-        await Promise.all(keys.map((k) => parts.jobBlobs.delete(k)));
+        await Promise.all(keys.map((k) => backend.jobBlobs.delete(k)));
       });
     },
     async close() {
       await queue.close();
-      await parts.remote.close();
-      await parts.transport.close();
-      await parts.pool.end();
+      await backend.close();
+      await backend.pool.end();
     },
   };
 }

@@ -4,23 +4,20 @@
  * announces itself with a heartbeat, and answers load/evict commands. Any number can run, on any
  * machine that reaches the same Redis and PostgreSQL.
  */
-import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { createLogger, VERSION } from './argus.js';
-import { distributedParts } from './deployment.js';
+import { nodeId } from './deployment.js';
 import type { Config } from '../config/load.js';
-import { BullmqJobQueue } from '../jobs/bullmq/job-queue.js';
-import type { NodeInfo } from '../jobs/bullmq/registry.js';
-import { serveRequests } from '../jobs/bullmq/request-server.js';
-import { COMPOSITE_QUEUE, queueForModel } from '../jobs/bullmq/transport.js';
+import type { NodeInfo } from '../jobs/distributed.js';
+import { openDistributedBackend } from '../jobs/factory.js';
 import { LocalDispatcher } from '../dispatch/local.js';
 import { RoutingDispatcher } from '../dispatch/routing.js';
 import { Catalog } from '../models/catalog.js';
 import { InferenceService } from '../service/inference.js';
 import { registerFeatures } from './features.js';
+import { sharedStores } from './stores.js';
 import { registerFiles } from '../features/files/service.js';
-import { openDatabase } from '../store/sqlite/database.js';
 import { WorkerManager } from '../workers/manager.js';
 
 export interface WorkerNode {
@@ -47,13 +44,13 @@ function servedModels(config: Config, catalog: Catalog): string[] {
 export async function startWorkerNode(config: Config, options: { log?: Logger } = {}): Promise<WorkerNode> {
   if (!config.queueUrl || !config.dbUrl) throw new Error('argus worker needs --queue redis://… and --db postgres://… (ARGUS_QUEUE_URL, ARGUS_DB_URL)');
   const log = options.log ?? createLogger(config);
-  const id = `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+  const id = nodeId();
   const catalog = new Catalog({ modelsDir: config.modelsDir, modelRoots: config.modelRoots });
   for (const problem of catalog.problems) log.error(problem);
   const models = servedModels(config, catalog);
   if (!models.length) throw new Error(`no model is installed in ${config.modelsDir}, so this worker would serve nothing`);
 
-  const parts = await distributedParts(config, log, { id, role: 'worker' });
+  const backend = await openDistributedBackend(config, log, { id, role: 'worker' });
   const workers = new WorkerManager({
     config,
     catalog,
@@ -62,32 +59,25 @@ export async function startWorkerNode(config: Config, options: { log?: Logger } 
   });
   const local = new LocalDispatcher(workers);
   const served = new Set(models);
-  const dispatcher = new RoutingDispatcher(served, local, parts.remote);
+  const dispatcher = new RoutingDispatcher(served, local, backend.remote);
   const slots = Object.fromEntries(models.map((alias) => [alias, workers.placement(catalog.require(alias)).instances]));
-  const queue = new BullmqJobQueue({
-    transport: parts.transport,
-    records: parts.records,
-    retentionMs: config.jobRetentionHours * 3_600_000,
+  const queue = backend.jobQueue({
     onFinished: (job) => void service.jobFinished(job).catch((error: unknown) => log.error({ err: error, job: job.id }, 'job cleanup failed')),
     // Each model queue is consumed as fast as that model's workers can take it; composite jobs
     // mostly wait on inner calls, so a few run at once.
-    consume: [
-      ...models.map((alias) => ({ queue: queueForModel(alias), concurrency: slots[alias] })),
-      { queue: COMPOSITE_QUEUE, concurrency: Math.max(2, config.cpuCores) },
-    ],
-    log,
+    consume: { models: slots, composite: Math.max(2, config.cpuCores) },
   });
-  // Composite tasks keep their shared state (cameras, vectors) in PostgreSQL; the in-memory
-  // SQLite only satisfies the embedded stores' constructors.
-  const db = openDatabase(':memory:');
-  const service = new InferenceService({ config, catalog, dispatcher, queue, blobs: parts.jobBlobs, log });
-  const { search } = registerFeatures({ service, config, log, db, pg: parts.pool });
+  const service = new InferenceService({ config, catalog, dispatcher, queue, blobs: backend.jobBlobs, log });
+  // Composite tasks keep their state (cameras, vectors, faces, files) in the PostgreSQL stores
+  // every node shares; a worker node opens no SQLite.
+  const stores = sharedStores(backend.pool);
+  const { search } = registerFeatures({ service, config, log, stores });
   // Large inference batches of the files API run here as composite jobs, on the shared stores.
-  registerFiles({ service, config, log, db, pg: parts.pool, catalog, search });
+  registerFiles({ service, config, log, stores, catalog, search });
 
-  serveRequests(parts.transport, catalog, parts.requestBlobs, local);
+  backend.serveRequests(catalog, local);
   queue.process(service.runJob, { concurrency: config.jobConcurrency });
-  await parts.control.serve(async (command) => {
+  const control = await backend.serveControl(async (command) => {
     if (!served.has(command.alias)) return undefined;
     if (command.op === 'load') return workers.load(catalog.require(command.alias));
     return workers.evict(command.alias, command.force ?? false).catch((error: { code?: string; message?: string }) => ({ error: { code: error.code ?? 'error', message: error.message ?? String(error) } }));
@@ -98,7 +88,7 @@ export async function startWorkerNode(config: Config, options: { log?: Logger } 
     id, host: hostname(), pid: process.pid, models, started_at: startedAt, seen_at: Date.now(), draining, slots,
     workers: workers.workerStatus(), loaded: workers.modelStatus(), memory: workers.memoryStatus(),
   });
-  const heartbeat = parts.registry.heartbeat(info, config.heartbeatIntervalMs, log);
+  const heartbeat = backend.heartbeat(info, config.heartbeatIntervalMs, log);
   void workers.preload(config.preload.filter((a) => served.has(a)).map((a) => catalog.require(a)));
   log.info({ node: id, models, version: VERSION }, `Argus worker ${id} serving ${models.join(', ')}`);
 
@@ -113,15 +103,13 @@ export async function startWorkerNode(config: Config, options: { log?: Logger } 
         // once when it was the last), while the jobs it holds finish here and are not re-sent.
         draining = true;
         await heartbeat.beat();
-        parts.control.close();
-        await parts.transport.stopConsuming();
+        control.close();
+        await backend.stopConsuming();
         await heartbeat.stop();
-        await parts.remote.close();
-        await parts.transport.close();
+        await backend.close();
         await queue.close();
         await workers.close();
-        await parts.pool.end();
-        db.close();
+        await backend.pool.end();
       })();
       return closing;
     },

@@ -4,10 +4,11 @@ import type { Command } from 'commander';
 import { createArgus } from '../app/argus.js';
 import type { Config } from '../config/load.js';
 import { FaceGalleryService } from '../features/faces/gallery.js';
-import { SqliteFaceGalleryStore, type FaceGalleryStore } from '../store/face-gallery.js';
+import type { FaceGalleryStore } from '../store/face-gallery.js';
 import { openPostgres } from '../store/postgres/database.js';
 import { PostgresFaceGalleryStore } from '../store/postgres/face-gallery.js';
 import { openDatabase } from '../store/sqlite/database.js';
+import { SqliteFaceGalleryStore } from '../store/sqlite/face-gallery.js';
 import { configFrom } from './options.js';
 
 /**

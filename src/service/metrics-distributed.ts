@@ -5,10 +5,7 @@
  * scraped, and left empty while Redis is unreachable (a scrape must not hang on it).
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { QueueConnectionStatus } from '../jobs/bullmq/connection.js';
-import type { Resend } from '../jobs/bullmq/dispatcher.js';
-import type { QueueBacklog } from '../jobs/bullmq/queue-backlog.js';
-import type { NodeInfo } from '../jobs/bullmq/registry.js';
+import type { NodeInfo, QueueBacklog, QueueConnectionStatus, Resend } from '../jobs/distributed.js';
 
 export interface DistributedMetricsSources {
   connection: () => QueueConnectionStatus;

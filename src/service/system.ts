@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import type { Config } from '../config/load.js';
 import { errors } from '../errors.js';
-import type { QueueConnectionStatus } from '../jobs/bullmq/connection.js';
+import type { QueueConnectionStatus } from '../jobs/distributed.js';
 import type { Dispatcher, ModelRuntimeStatus } from '../dispatch/types.js';
 import type { JobQueue } from '../jobs/types.js';
 import type { Catalog } from '../models/catalog.js';

@@ -1,7 +1,8 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { Config } from '../../config/load.js';
-import { SqliteFilesStore, type FilesStore } from '../../store/files.js';
+import type { FilesStore } from '../../store/files.js';
+import { SqliteFilesStore } from '../../store/sqlite/files.js';
 import { openDatabase } from '../../store/sqlite/database.js';
 import { FilesService, type FilesServiceDeps } from './service.js';
 

@@ -8,16 +8,13 @@
  * shapes (http/routes/compat/recognizer-views.ts).
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import Type, { type Static } from 'typebox';
 import type { Config } from '../../config/load.js';
 import { ArgusError, errors } from '../../errors.js';
 import type { JobRecord } from '../../jobs/types.js';
 import type { Catalog } from '../../models/catalog.js';
-import { FileBlobStore, type BlobStore } from '../../store/blobs.js';
-import { SqliteFilesStore, type FileFilter, type FileListQuery, type FileStats, type FilesStore, type Recognition, type StoredFile } from '../../store/files.js';
-import { PostgresBlobStore } from '../../store/postgres/blobs.js';
-import { PostgresFilesStore } from '../../store/postgres/files.js';
+import type { BlobStore } from '../../store/blobs.js';
+import type { FileFilter, FileListQuery, FileStats, FilesStore, Recognition, StoredFile } from '../../store/files.js';
 import { makeThumbnails } from '../../vision/thumbnail.js';
 import type { FeatureDeps } from '../deps.js';
 import { checkUpload, type IncomingFile } from './checks.js';
@@ -370,11 +367,10 @@ export interface FilesDeps extends FeatureDeps {
  * deployment has one, else SQLite and `<dataDir>/files/`) and registers the batch job's task.
  */
 export function registerFiles(deps: FilesDeps): FilesService {
-  const { service, config, log, db, pg, catalog, search } = deps;
+  const { service, config, log, stores, catalog, search } = deps;
   const files = new FilesService({
-    store: pg ? new PostgresFilesStore(pg) : new SqliteFilesStore(db),
-    // Stored images never expire: no TTL on their blob rows.
-    blobs: pg ? new PostgresBlobStore(pg) : new FileBlobStore(join(config.dataDir, 'files')),
+    store: stores.files,
+    blobs: stores.fileBlobs,
     service,
     config,
     log,

@@ -16,8 +16,6 @@ import { loadPipelineFile } from './pipeline-file.js';
 import { evaluateFrame, locate, priorityOf, riskOf, type Detected } from './rules.js';
 import { StreamSupervisor, type LiveStream } from './streams.js';
 import { analyzeVideo, type FrameDetection } from './video.js';
-import { SqliteCameraStore } from '../../store/cameras.js';
-import { PostgresCameraStore } from '../../store/postgres/cameras.js';
 import type { FeatureDeps } from '../deps.js';
 import { sourceFetcherFor } from '../../service/fetch-url.js';
 import type { RelayedSource } from './source-relay.js';
@@ -86,7 +84,7 @@ export class SceneService {
   private readonly sources: VideoSources;
 
   constructor(private readonly deps: FeatureDeps) {
-    const { config, log, db, pg } = deps;
+    const { config, log, stores } = deps;
     const file = config.pipelineConfig ? loadPipelineFile(resolve(config.pipelineConfig)) : undefined;
     if (file) log.info({ file: file.path, cameras: [...file.cameras.keys()] }, `scene: ${file.cameras.size} cameras from ${file.path}`);
     this.drone = file?.drone ?? {};
@@ -95,8 +93,8 @@ export class SceneService {
       log.info({ detector: detector ?? config.defaultDetectModel }, `scene: the drone service's API detects with ${detector ?? `the default detector (${config.defaultDetectModel})`} (from ${file.path})`);
       if (unusedCaptioner) log.warn(`scene: ${file.path} asks for captions by ${unusedCaptioner}; Argus runs no BLIP, so the drone service's API captions each frame with Argus's description sentence (GET /health says blip: false)`);
     }
-    // Distributed: every node reads the same cameras from PostgreSQL; embedded: the local SQLite.
-    this.cameras = new CameraRegistry(pg ? new PostgresCameraStore(pg) : new SqliteCameraStore(db), file);
+    // Distributed: every node reads the same cameras (PostgreSQL); embedded: the local SQLite.
+    this.cameras = new CameraRegistry(stores.cameras, file);
     this.videosDir = join(config.dataDir, 'videos');
     this.sources = new VideoSources(sourceFetcherFor(config), config.urlConnectTimeoutMs);
     this.ffmpegChoice = locateFfmpeg(config.ffmpegPath).then((choice) => {

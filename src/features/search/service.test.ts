@@ -2,7 +2,7 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config/load.js';
 import { openDatabase, type SqliteDatabase } from '../../store/sqlite/database.js';
-import { SqliteVectorStore } from '../../store/vectors.js';
+import { SqliteVectorStore } from '../../store/sqlite/vectors.js';
 import type { CompositeCall, InferenceService, TaskResult } from '../../service/inference.js';
 import { SearchService } from './service.js';
 

@@ -8,22 +8,9 @@ import { EventEmitter } from 'node:events';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { parseQueueUrl, type RedisTarget } from './redis-url.js';
+import type { QueueConnectionState, QueueConnectionStatus } from '../distributed.js';
 
-export type QueueConnectionState = 'connecting' | 'connected' | 'disconnected';
-
-/** What `/healthz` says about the queue connection (field `queue`). */
-export interface QueueConnectionStatus {
-  state: QueueConnectionState;
-  /** Unix time (ms) of the last change of state. */
-  since: number;
-  /** Redis URL without credentials. */
-  target: string;
-  sentinel: boolean;
-  /** Times the connection dropped since start. */
-  drops: number;
-  /** The last connection error, while disconnected. */
-  last_error?: string;
-}
+export type { QueueConnectionState, QueueConnectionStatus };
 
 export interface QueueConnectionOptions {
   log?: Logger;

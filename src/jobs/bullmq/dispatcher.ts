@@ -10,6 +10,7 @@ import type { ControlBus, NodeRegistry } from './registry.js';
 import { RequestWatchdog, type Verdict } from './request-watchdog.js';
 import { queueForModel, type BullmqTransport } from './transport.js';
 import { round2 } from '../../numbers.js';
+import type { Resend } from '../distributed.js';
 
 /** BullMQ priorities: lower runs first. Interactive (sync) requests overtake batch (async) work. */
 export const PRIORITY: Record<Priority, number> = { interactive: 1, batch: 10 };
@@ -50,11 +51,7 @@ export interface QueueDispatcherOptions {
   log?: Logger;
 }
 
-/** A request sent again, and why (for metrics). */
-export interface Resend {
-  model: string;
-  reason: Verdict;
-}
+export type { Resend };
 
 /**
  * Sends requests through BullMQ to whichever worker node serves the model, and awaits the

@@ -1,16 +1,8 @@
 import type { Queue } from 'bullmq';
 import { PRIORITY } from './dispatcher.js';
+import type { QueueBacklog } from '../distributed.js';
 
-/** What waits in one model's queue: what an autoscaler scales worker nodes on. */
-export interface QueueBacklog {
-  queue: string;
-  /** Sync requests (interactive) and async jobs (batch) waiting for a worker node. */
-  waiting: { interactive: number; batch: number };
-  /** Age in seconds of the oldest waiting item of each kind (0 when none waits). */
-  oldestS: { interactive: number; batch: number };
-  /** Jobs a worker node is running now. */
-  active: number;
-}
+export type { QueueBacklog };
 
 /** Seconds since a job was added (its timestamp is the adding node's clock: keep clocks in NTP sync). */
 function ageS(timestamp: number | undefined, now: number): number {

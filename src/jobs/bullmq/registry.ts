@@ -1,26 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { MemoryStatus, ModelRuntimeStatus, WorkerStatus } from '../../dispatch/types.js';
 import type { QueueConnection } from './connection.js';
+import type { ControlCommand, NodeInfo } from '../distributed.js';
 
-/** What a worker node says about itself in each heartbeat. */
-export interface NodeInfo {
-  id: string;
-  host: string;
-  pid: number;
-  /** Models this node serves (consumes the queues of). */
-  models: string[];
-  started_at: number;
-  seen_at: number;
-  /** Jobs of each model it takes at once (its queue concurrency). */
-  slots?: Record<string, number>;
-  /** Stopping: finishing the jobs it holds, taking no more (it serves no model any longer). */
-  draining?: boolean;
-  workers: WorkerStatus[];
-  loaded: ModelRuntimeStatus[];
-  memory: MemoryStatus;
-}
+export type { ControlCommand, NodeInfo };
 
 /**
  * Worker nodes announce themselves in Redis with a heartbeat key that expires: a node that dies
@@ -85,12 +69,6 @@ export class NodeRegistry {
       },
     };
   }
-}
-
-export interface ControlCommand {
-  op: 'evict' | 'load';
-  alias: string;
-  force?: boolean;
 }
 
 /**

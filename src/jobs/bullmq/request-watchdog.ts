@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { errors } from '../../errors.js';
 import type { NodeLiveness } from './liveness.js';
 import type { BullmqTransport, PendingRequest } from './transport.js';
+import type { Verdict } from '../distributed.js';
 
 export interface RequestWatchdogOptions {
   transport: BullmqTransport;
@@ -20,8 +21,7 @@ export interface RequestWatchdogOptions {
   log?: Logger;
 }
 
-/** Why the watchdog ended a request's wait; `resend` verdicts come back to the dispatcher as request_lost. */
-export type Verdict = 'lost' | 'node_dead' | 'no_worker' | 'outage';
+export type { Verdict };
 
 /** The model whose queue a request waits in (`m.<alias>`). */
 function modelOf(queue: string): string {

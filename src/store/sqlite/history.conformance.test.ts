@@ -1,9 +1,9 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir } from '../../test/helpers.js';
-import { describeHistoryStore } from './history.conformance.js';
+import { tempDir } from '../../../test/helpers.js';
+import { describeHistoryStore } from '../history.conformance.js';
 import { SqliteHistoryStore } from './history.js';
-import { openDatabase } from './sqlite/database.js';
+import { openDatabase } from './database.js';
 
 describeHistoryStore('embedded (SQLite)', async () => {
   const dir = tempDir('argus-history-');

@@ -1,9 +1,9 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir } from '../../test/helpers.js';
-import { describeFaceGalleryStore } from './face-gallery.conformance.js';
+import { tempDir } from '../../../test/helpers.js';
+import { describeFaceGalleryStore } from '../face-gallery.conformance.js';
 import { SqliteFaceGalleryStore } from './face-gallery.js';
-import { openDatabase } from './sqlite/database.js';
+import { openDatabase } from './database.js';
 
 describeFaceGalleryStore('embedded (SQLite)', async () => {
   const dir = tempDir('argus-gallery-');

@@ -1,12 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createTestDatabase } from '../../test/services.js';
-import { openPostgres, type PgPool } from './postgres/database.js';
-import { PostgresVectorStore } from './postgres/vectors.js';
-import { openDatabase, type SqliteDatabase } from './sqlite/database.js';
-import { SqliteVectorStore, type VectorStore } from './vectors.js';
+import type { VectorStore } from './vectors.js';
 
 const unit = (...values: number[]) => {
   const norm = Math.hypot(...values);
@@ -20,8 +13,8 @@ interface Harness {
   close(): Promise<void>;
 }
 
-/** The suite every VectorStore implementation passes (the PostgreSQL one will run it too). */
-function vectorStoreSuite(name: string, open: () => Promise<Harness>): void {
+/** The suite every VectorStore implementation passes (runners: sqlite/ and postgres/vectors.conformance.test.ts). */
+export function describeVectorStore(name: string, open: () => Promise<Harness>): void {
   describe(`VectorStore conformance: ${name}`, () => {
     let harness: Harness | undefined;
     afterEach(async () => {
@@ -100,38 +93,3 @@ function vectorStoreSuite(name: string, open: () => Promise<Harness>): void {
     });
   });
 }
-
-vectorStoreSuite('sqlite-vec (embedded)', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'argus-vectors-'));
-  const file = join(dir, 'argus.db');
-  const dbs: SqliteDatabase[] = [openDatabase(file)];
-  return {
-    store: new SqliteVectorStore(dbs[0]),
-    async reopen() {
-      dbs[0].close();
-      dbs[0] = openDatabase(file);
-      return new SqliteVectorStore(dbs[0]);
-    },
-    async close() {
-      dbs[0].close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-});
-
-// Distributed mode: a fresh PostgreSQL database per test; reopening is a new pool on it.
-vectorStoreSuite('postgres (distributed)', async () => {
-  const database = await createTestDatabase();
-  const pools: PgPool[] = [await openPostgres(database.url, { max: 2 })];
-  return {
-    store: new PostgresVectorStore(pools[0]),
-    async reopen() {
-      pools.push(await openPostgres(database.url, { max: 2 }));
-      return new PostgresVectorStore(pools.at(-1)!);
-    },
-    async close() {
-      await Promise.all(pools.map((pool) => pool.end()));
-      await database.drop();
-    },
-  };
-});

@@ -1,9 +1,9 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir } from '../../test/helpers.js';
-import { describeFilesStore } from './files.conformance.js';
+import { tempDir } from '../../../test/helpers.js';
+import { describeFilesStore } from '../files.conformance.js';
 import { SqliteFilesStore } from './files.js';
-import { openDatabase, type SqliteDatabase } from './sqlite/database.js';
+import { openDatabase, type SqliteDatabase } from './database.js';
 
 describeFilesStore('embedded (SQLite)', async () => {
   const dir = tempDir('argus-files-');
