@@ -2,13 +2,12 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { createArgus } from '../app/argus.js';
+import { embeddedStores, sharedStores } from '../app/stores.js';
 import type { Config } from '../config/load.js';
 import { FaceGalleryService } from '../features/faces/gallery.js';
 import type { FaceGalleryStore } from '../store/face-gallery.js';
 import { openPostgres } from '../store/postgres/database.js';
-import { PostgresFaceGalleryStore } from '../store/postgres/face-gallery.js';
 import { openDatabase } from '../store/sqlite/database.js';
-import { SqliteFaceGalleryStore } from '../store/sqlite/face-gallery.js';
 import { configFrom } from './options.js';
 
 /**
@@ -18,11 +17,11 @@ import { configFrom } from './options.js';
 async function openGallery(config: Config): Promise<{ store: FaceGalleryStore; close(): Promise<void> }> {
   if (config.dbUrl) {
     const pool = await openPostgres(config.dbUrl, { max: 2 });
-    return { store: new PostgresFaceGalleryStore(pool), close: () => pool.end() };
+    return { store: sharedStores(pool).gallery, close: () => pool.end() };
   }
   const db = openDatabase(join(config.dataDir, 'argus.db'));
   return {
-    store: new SqliteFaceGalleryStore(db),
+    store: embeddedStores(db, config).gallery,
     async close() {
       db.close();
     },
