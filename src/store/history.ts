@@ -36,12 +36,23 @@ export interface HistoryEntry {
 /** A row of a listing: the entry without its params and result. */
 export type HistorySummary = Omit<HistoryEntry, 'params' | 'result'>;
 
-/** What is added: the entry and its JPEG images (absent when the request had no image). */
+/**
+ * What is added: the entry and either its JPEG images or the input image they are to be made from
+ * later (`source`); none when the request had no image.
+ */
 export interface NewHistoryEntry extends Omit<HistoryEntry, 'has_thumbnail' | 'has_preview' | 'owner'> {
   /** The inference key whose request made it; absent or '' when unowned. */
   owner?: string;
   thumbnail?: Uint8Array;
   preview?: Uint8Array;
+  /** The input image as it came, kept until its preview and thumbnail are made ({@link HistoryStore.setImages}). */
+  source?: Uint8Array;
+}
+
+/** An entry's two JPEGs, made from its source. */
+export interface HistoryImages {
+  thumbnail: Uint8Array;
+  preview: Uint8Array;
 }
 
 /**
@@ -88,10 +99,20 @@ export interface HistoryStore {
    * `keep` entries, in the same transaction.
    */
   add(entry: NewHistoryEntry, keep?: number): Promise<void>;
+  /** Adds entries in order (each later one the newer) and trims as {@link add} does, all in one transaction. */
+  addMany(entries: readonly NewHistoryEntry[], keep?: number): Promise<void>;
   list(filter: HistoryFilter): Promise<HistoryPage>;
   /** One entry; with `owner`, undefined when another owner's (as if it did not exist). Same rule for the methods below. */
   get(id: string, owner?: HistoryOwner): Promise<HistoryEntry | undefined>;
+  /** A stored JPEG; undefined while it is still to be made from the entry's source. */
   image(id: string, which: 'thumbnail' | 'preview', owner?: HistoryOwner): Promise<Uint8Array | undefined>;
+  /** The input image of an entry whose JPEGs are not made yet; undefined once they are (or when it had none). */
+  source(id: string, owner?: HistoryOwner): Promise<Uint8Array | undefined>;
+  /**
+   * Stores the JPEGs made from an entry's source and drops the source; `undefined` (the source
+   * could not be decoded) drops it and leaves the entry without images. Nothing when the entry is gone.
+   */
+  setImages(id: string, images: HistoryImages | undefined): Promise<void>;
   facets(owner?: HistoryOwner): Promise<HistoryFacets>;
   /** Deletes one entry; false when there was none (or it is another owner's). */
   delete(id: string, owner?: HistoryOwner): Promise<boolean>;
@@ -122,8 +143,10 @@ interface Row {
   owner: string;
 }
 
+// An entry whose JPEGs are still to be made from its source has them as far as readers are concerned.
 const SUMMARY_COLUMNS = `seq, id, kind, task, model, status, labels, summary, result_omitted, error, text_input, width, height,
-  total_ms, thumbnail IS NOT NULL AS has_thumbnail, preview IS NOT NULL AS has_preview, created_at, owner`;
+  total_ms, (thumbnail IS NOT NULL OR source IS NOT NULL) AS has_thumbnail, (preview IS NOT NULL OR source IS NOT NULL) AS has_preview,
+  created_at, owner`;
 
 /** better-sqlite3 binds only Buffers as BLOBs: wrap a plain Uint8Array without copying its bytes. */
 const asBuffer = (bytes: Uint8Array): Buffer => (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
@@ -161,21 +184,29 @@ export class SqliteHistoryStore implements HistoryStore {
   // 0.2 ms of the API process's time per request.
   private readonly insert: Statement;
   private readonly trimStatement: Statement;
-  private readonly addAndTrim: (row: Record<string, unknown>, keep: number | undefined) => void;
+  private readonly addAndTrim: (rows: Array<Record<string, unknown>>, keep: number | undefined) => void;
+  private readonly sourceStatement: Statement;
+  private readonly setImagesStatement: Statement;
 
   constructor(private readonly db: SqliteDatabase) {
     this.insert = db.prepare(`INSERT OR REPLACE INTO history
-      (id, kind, task, model, status, labels, summary, params, result, result_omitted, error, text_input, width, height, total_ms, thumbnail, preview, created_at, owner)
-      VALUES (@id, @kind, @task, @model, @status, @labels, @summary, @params, @result, @result_omitted, @error, @text_input, @width, @height, @total_ms, @thumbnail, @preview, @created_at, @owner)`);
+      (id, kind, task, model, status, labels, summary, params, result, result_omitted, error, text_input, width, height, total_ms, thumbnail, preview, source, created_at, owner)
+      VALUES (@id, @kind, @task, @model, @status, @labels, @summary, @params, @result, @result_omitted, @error, @text_input, @width, @height, @total_ms, @thumbnail, @preview, @source, @created_at, @owner)`);
     this.trimStatement = db.prepare('DELETE FROM history WHERE seq <= (SELECT seq FROM history ORDER BY seq DESC LIMIT 1 OFFSET @keep)');
-    this.addAndTrim = db.transaction((row: Record<string, unknown>, keep: number | undefined) => {
-      this.insert.run(row);
+    this.addAndTrim = db.transaction((rows: Array<Record<string, unknown>>, keep: number | undefined) => {
+      for (const row of rows) this.insert.run(row);
       if (keep !== undefined) this.trimStatement.run({ keep });
     });
+    this.sourceStatement = db.prepare('SELECT source FROM history WHERE id = @id AND (@owner IS NULL OR owner = @owner)').pluck();
+    this.setImagesStatement = db.prepare('UPDATE history SET thumbnail = @thumbnail, preview = @preview, source = NULL WHERE id = @id');
   }
 
   async add(entry: NewHistoryEntry, keep?: number): Promise<void> {
-    this.addAndTrim({
+    return this.addMany([entry], keep);
+  }
+
+  async addMany(entries: readonly NewHistoryEntry[], keep?: number): Promise<void> {
+    this.addAndTrim(entries.map((entry) => ({
       id: entry.id,
       kind: entry.kind,
       task: entry.task,
@@ -193,9 +224,10 @@ export class SqliteHistoryStore implements HistoryStore {
       total_ms: entry.total_ms ?? null,
       thumbnail: entry.thumbnail ? asBuffer(entry.thumbnail) : null,
       preview: entry.preview ? asBuffer(entry.preview) : null,
+      source: entry.source ? asBuffer(entry.source) : null,
       created_at: entry.created_at,
       owner: entry.owner ?? '',
-    }, keep);
+    })), keep);
   }
 
   async list(filter: HistoryFilter): Promise<HistoryPage> {
@@ -233,6 +265,14 @@ export class SqliteHistoryStore implements HistoryStore {
     const owned = ownedBy(owner);
     const bytes = this.db.prepare(`SELECT ${column} FROM history WHERE id = @id${owned.clause}`).pluck().get({ id, ...owned.args }) as Buffer | null | undefined;
     return bytes ?? undefined;
+  }
+
+  async source(id: string, owner?: HistoryOwner): Promise<Uint8Array | undefined> {
+    return (this.sourceStatement.get({ id, owner: owner ?? null }) as Buffer | null | undefined) ?? undefined;
+  }
+
+  async setImages(id: string, images: HistoryImages | undefined): Promise<void> {
+    this.setImagesStatement.run({ id, thumbnail: images ? asBuffer(images.thumbnail) : null, preview: images ? asBuffer(images.preview) : null });
   }
 
   async facets(owner?: HistoryOwner): Promise<HistoryFacets> {
