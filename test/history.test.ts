@@ -133,4 +133,18 @@ describe('history API', () => {
     expect(rejected).toBeGreaterThanOrEqual(9);
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
   });
+
+  it('shows a result the moment it is answered, and its preview, made on first look, from the kept upload', async () => {
+    const answered = await json(await postImage(`${server.url}/v1/classify`, image('zidane.jpg')));
+    // No waiting: the entry is written before the read.
+    const entry = await json(await fetch(`${server.url}/v1/history/${answered.id}`));
+    expect(entry).toMatchObject({ id: answered.id, task: 'classify', width: 1280, height: 720 });
+    const [thumbnail, preview] = await Promise.all(['thumbnail_url', 'preview_url'].map(async (url) => {
+      const response = await fetch(`${server.url}${entry[url]}`);
+      expect(response.status).toBe(200);
+      return sharp(Buffer.from(await response.arrayBuffer())).metadata();
+    }));
+    expect([thumbnail.width, thumbnail.height]).toEqual([200, 113]);
+    expect([preview.width, preview.height]).toEqual([640, 360]);
+  });
 });

@@ -1,10 +1,9 @@
 /**
- * Overlap and worker-made previews, on a real server. With one yolov8n worker on two cores the
+ * Overlap and the history's previews, on a real server. With one yolov8n worker on two cores the
  * session runs on its own thread and a busy worker is handed the next request, so its decode
  * overlaps the running inference; every answer stays the one the image gets alone. Where workers
- * fill the cores (the default placement) overlap is off. The history's previews come from the
- * worker's own decode (no second decode in the preview helper) where the task allows: a
- * letterboxed detection input, or the whole image an embedding's centre crop is fitted from.
+ * fill the cores (the default placement) overlap is off. Recording a result makes no preview
+ * (neither in the worker nor in the preview helper): they are made when someone looks.
  */
 import { execFileSync } from 'node:child_process';
 import sharp from 'sharp';
@@ -75,46 +74,37 @@ describe('overlap on', () => {
     }
   });
 
-  it('keeps the preview the worker cut from its own decode: no preview helper runs for detections', async () => {
+  it('records results without making previews, and makes them on first look from the kept upload', async () => {
     const { id } = await json(await postImage(`${server.url}/v1/detect`, image('bus.jpg')));
     const form = new FormData();
     form.append('task', 'detect');
     form.append('image', new Blob([image('zidane.jpg')]), 'zidane.jpg');
     const job = await json(await fetch(`${server.url}/v1/jobs`, { method: 'POST', body: form }));
     await eventually(async () => ((await json(await fetch(`${server.url}/v1/history?limit=100`))).items.some((e: { id: string }) => e.id === job.id) ? true : undefined));
-    for (const [entryId, side] of [[id, [480, 640]], [job.id, [640, 360]]] as const) {
-      const entry = await json(await fetch(`${server.url}/v1/history/${entryId}`));
-      const preview = await fetch(`${server.url}${entry.preview_url}`);
-      expect(preview.status).toBe(200);
-      const meta = await sharp(Buffer.from(await preview.arrayBuffer())).metadata();
-      expect([meta.width, meta.height]).toEqual(side);
-    }
-    expect(previewHelpers()).toBe(0);
-
-    // An embedding's centre crop is too small for a preview, so its worker decodes the whole image
-    // once and fits the crop from it (batched requests too): the preview is still the worker's.
+    // Batched embeddings too: the batch is formed as before, and recording asks nothing of it.
     const embedded = await Promise.all([0, 1, 2, 3, 4, 5].map(() => postImage(`${server.url}/v1/embed`, image('bus.jpg'))));
+    const embedIds: string[] = [];
     for (const response of embedded) {
       expect(response.status).toBe(200);
-      const { id: embedId } = await json(response);
-      const entry = await eventually(async () => {
-        const found = await fetch(`${server.url}/v1/history/${embedId}`);
-        return found.ok ? json(found) : undefined;
-      });
-      const preview = await fetch(`${server.url}${entry.preview_url}`);
-      const meta = await sharp(Buffer.from(await preview.arrayBuffer())).metadata();
-      expect([meta.width, meta.height]).toEqual([480, 640]);
+      embedIds.push((await json(response)).id);
     }
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     const runs = sample(metrics, 'argus_batch_size_count', { model: 'resnet18-embed' }) ?? 0;
     expect(sample(metrics, 'argus_batch_size_sum', { model: 'resnet18-embed' })).toBe(6);
     expect(runs).toBeLessThan(6); // at least one real batch among them
+    // Nothing decoded the images again for the history: the preview helper has not started.
     expect(previewHelpers()).toBe(0);
 
-    // The control: squeezenet's input is a stretch to 224 px, which libvips decodes shrunk on load;
-    // a whole decode would change its input, so the helper decodes for the preview.
-    expect((await postImage(`${server.url}/v1/classify`, image('bus.jpg'))).status).toBe(200);
-    await eventually(async () => (previewHelpers() === 1 ? true : undefined));
+    for (const [entryId, side] of [[id, [480, 640]], [job.id, [640, 360]], ...embedIds.map((e) => [e, [480, 640]] as const)] as const) {
+      const entry = await json(await fetch(`${server.url}/v1/history/${entryId}`));
+      expect([entry.width, entry.height]).toEqual(side[0] === 480 ? [810, 1080] : [1280, 720]);
+      const preview = await fetch(`${server.url}${entry.preview_url}`);
+      expect(preview.status).toBe(200);
+      const meta = await sharp(Buffer.from(await preview.arrayBuffer())).metadata();
+      expect([meta.width, meta.height]).toEqual(side);
+    }
+    // Looking made them, in the helper.
+    expect(previewHelpers()).toBe(1);
   });
 });
 

@@ -145,5 +145,46 @@ export function describeHistoryStore(name: string, open: () => Promise<HistorySt
         await close();
       }
     });
+
+    it('adds several entries in order and trims, in one call', async () => {
+      const { store, close } = await open();
+      try {
+        await store.add(entry(1));
+        await store.addMany([entry(2), entry(3), entry(4)], 3);
+        expect((await store.list({ limit: 10 })).items.map((i) => i.id)).toEqual(['id-4', 'id-3', 'id-2']);
+        await store.addMany([], 1);
+        expect((await store.list({ limit: 10 })).items.map((i) => i.id)).toEqual(['id-4']);
+      } finally {
+        await close();
+      }
+    });
+
+    it('keeps an input image until its JPEGs are made, then only the JPEGs; the owner rule holds for it too', async () => {
+      const { store, close } = await open();
+      try {
+        const source = Uint8Array.from([0xff, 0xd8, 9, 8, 7, 0xff, 0xd9]);
+        await store.add(entry(1, { thumbnail: undefined, preview: undefined, source, owner: 'k_a' }));
+        expect(await store.get('id-1')).toMatchObject({ has_thumbnail: true, has_preview: true });
+        expect((await store.list({ limit: 1 })).items[0]).toMatchObject({ has_thumbnail: true, has_preview: true });
+        expect(await store.image('id-1', 'preview')).toBeUndefined();
+        expect(Buffer.from((await store.source('id-1'))!)).toEqual(Buffer.from(source));
+        expect(Buffer.from((await store.source('id-1', 'k_a'))!)).toEqual(Buffer.from(source));
+        expect(await store.source('id-1', 'k_b')).toBeUndefined();
+
+        await store.setImages('id-1', { thumbnail: JPEG, preview: Uint8Array.from([0xff, 0xd8, 1, 0xff, 0xd9]) });
+        expect(await store.source('id-1')).toBeUndefined();
+        expect(Buffer.from((await store.image('id-1', 'thumbnail'))!)).toEqual(Buffer.from(JPEG));
+        expect(Buffer.from((await store.image('id-1', 'preview'))!)).toEqual(Buffer.from([0xff, 0xd8, 1, 0xff, 0xd9]));
+
+        // An image that could not be decoded: the source goes, and the entry has no images.
+        await store.add(entry(2, { thumbnail: undefined, preview: undefined, source }));
+        await store.setImages('id-2', undefined);
+        expect(await store.get('id-2')).toMatchObject({ has_thumbnail: false, has_preview: false });
+        expect(await store.source('id-2')).toBeUndefined();
+        await store.setImages('gone', undefined);
+      } finally {
+        await close();
+      }
+    });
   });
 }

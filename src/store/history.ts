@@ -1,5 +1,4 @@
 import type { ErrorBody } from '../errors.js';
-
 /** One finished request or job as the history keeps it. */
 export interface HistoryEntry {
   /** The result's id (for an async job, the job's id). */
@@ -34,12 +33,23 @@ export interface HistoryEntry {
 /** A row of a listing: the entry without its params and result. */
 export type HistorySummary = Omit<HistoryEntry, 'params' | 'result'>;
 
-/** What is added: the entry and its JPEG images (absent when the request had no image). */
+/**
+ * What is added: the entry and either its JPEG images or the input image they are to be made from
+ * later (`source`); none when the request had no image.
+ */
 export interface NewHistoryEntry extends Omit<HistoryEntry, 'has_thumbnail' | 'has_preview' | 'owner'> {
   /** The inference key whose request made it; absent or '' when unowned. */
   owner?: string;
   thumbnail?: Uint8Array;
   preview?: Uint8Array;
+  /** The input image as it came, kept until its preview and thumbnail are made ({@link HistoryStore.setImages}). */
+  source?: Uint8Array;
+}
+
+/** An entry's two JPEGs, made from its source. */
+export interface HistoryImages {
+  thumbnail: Uint8Array;
+  preview: Uint8Array;
 }
 
 /**
@@ -86,10 +96,20 @@ export interface HistoryStore {
    * `keep` entries, in the same transaction.
    */
   add(entry: NewHistoryEntry, keep?: number): Promise<void>;
+  /** Adds entries in order (each later one the newer) and trims as {@link add} does, all in one transaction. */
+  addMany(entries: readonly NewHistoryEntry[], keep?: number): Promise<void>;
   list(filter: HistoryFilter): Promise<HistoryPage>;
   /** One entry; with `owner`, undefined when another owner's (as if it did not exist). Same rule for the methods below. */
   get(id: string, owner?: HistoryOwner): Promise<HistoryEntry | undefined>;
+  /** A stored JPEG; undefined while it is still to be made from the entry's source. */
   image(id: string, which: 'thumbnail' | 'preview', owner?: HistoryOwner): Promise<Uint8Array | undefined>;
+  /** The input image of an entry whose JPEGs are not made yet; undefined once they are (or when it had none). */
+  source(id: string, owner?: HistoryOwner): Promise<Uint8Array | undefined>;
+  /**
+   * Stores the JPEGs made from an entry's source and drops the source; `undefined` (the source
+   * could not be decoded) drops it and leaves the entry without images. Nothing when the entry is gone.
+   */
+  setImages(id: string, images: HistoryImages | undefined): Promise<void>;
   facets(owner?: HistoryOwner): Promise<HistoryFacets>;
   /** Deletes one entry; false when there was none (or it is another owner's). */
   delete(id: string, owner?: HistoryOwner): Promise<boolean>;

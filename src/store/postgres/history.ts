@@ -1,5 +1,5 @@
 import type { ErrorBody } from '../../errors.js';
-import type { HistoryEntry, HistoryFacets, HistoryFilter, HistoryOwner, HistoryPage, HistoryStore, HistorySummary, NewHistoryEntry } from '../history.js';
+import type { HistoryEntry, HistoryFacets, HistoryFilter, HistoryImages, HistoryOwner, HistoryPage, HistoryStore, HistorySummary, NewHistoryEntry } from '../history.js';
 import type { PgPool } from './database.js';
 
 interface Row {
@@ -25,8 +25,10 @@ interface Row {
   owner: string;
 }
 
+// An entry whose JPEGs are still to be made from its source has them as far as readers are concerned.
 const SUMMARY_COLUMNS = `seq, id, kind, task, model, status, labels, summary, result_omitted, error, text_input, width, height,
-  total_ms, thumbnail IS NOT NULL AS has_thumbnail, preview IS NOT NULL AS has_preview, created_at, owner`;
+  total_ms, (thumbnail IS NOT NULL OR source IS NOT NULL) AS has_thumbnail, (preview IS NOT NULL OR source IS NOT NULL) AS has_preview,
+  created_at, owner`;
 
 function toSummary(row: Row): HistorySummary {
   return {
@@ -57,6 +59,9 @@ function ownedBy(owner: HistoryOwner, args: unknown[]): string {
   return ` AND owner = $${args.length}`;
 }
 
+/** A Buffer over the same bytes (node-postgres sends only Buffers as bytea); no copy of a large upload. */
+const bytea = (bytes: Uint8Array): Buffer => (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+
 const json = (value: unknown) => (value === undefined ? null : JSON.stringify(value));
 
 /** Deletes all but the newest $1 entries. */
@@ -70,26 +75,33 @@ export class PostgresHistoryStore implements HistoryStore {
   constructor(private readonly pool: PgPool) {}
 
   async add(entry: NewHistoryEntry, keep?: number): Promise<void> {
+    return this.addMany([entry], keep);
+  }
+
+  async addMany(entries: readonly NewHistoryEntry[], keep?: number): Promise<void> {
     // One transaction, so the table never holds more than `keep` entries as other nodes see it.
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
       // A replaced entry takes a new seq, so it lists as the newest (as SQLite's INSERT OR REPLACE does).
-      await client.query(
-        `INSERT INTO history (id, kind, task, model, status, labels, summary, params, result, result_omitted, error, text_input, width, height, total_ms, thumbnail, preview, created_at, owner)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
-         ON CONFLICT (id) DO UPDATE SET seq = nextval(pg_get_serial_sequence('history', 'seq')), kind = EXCLUDED.kind, task = EXCLUDED.task,
-           model = EXCLUDED.model, status = EXCLUDED.status, labels = EXCLUDED.labels, summary = EXCLUDED.summary, params = EXCLUDED.params,
-           result = EXCLUDED.result, result_omitted = EXCLUDED.result_omitted, error = EXCLUDED.error, text_input = EXCLUDED.text_input,
-           width = EXCLUDED.width, height = EXCLUDED.height, total_ms = EXCLUDED.total_ms, thumbnail = EXCLUDED.thumbnail,
-           preview = EXCLUDED.preview, created_at = EXCLUDED.created_at, owner = EXCLUDED.owner`,
-        [
-          entry.id, entry.kind, entry.task, entry.model, entry.status, JSON.stringify(entry.labels), entry.summary,
-          json(entry.params), json(entry.result), entry.result_omitted, json(entry.error), entry.text ?? null,
-          entry.width ?? null, entry.height ?? null, entry.total_ms ?? null,
-          entry.thumbnail ? Buffer.from(entry.thumbnail) : null, entry.preview ? Buffer.from(entry.preview) : null, entry.created_at, entry.owner ?? '',
-        ],
-      );
+      for (const entry of entries) {
+        await client.query(
+          `INSERT INTO history (id, kind, task, model, status, labels, summary, params, result, result_omitted, error, text_input, width, height, total_ms, thumbnail, preview, created_at, owner, source)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+           ON CONFLICT (id) DO UPDATE SET seq = nextval(pg_get_serial_sequence('history', 'seq')), kind = EXCLUDED.kind, task = EXCLUDED.task,
+             model = EXCLUDED.model, status = EXCLUDED.status, labels = EXCLUDED.labels, summary = EXCLUDED.summary, params = EXCLUDED.params,
+             result = EXCLUDED.result, result_omitted = EXCLUDED.result_omitted, error = EXCLUDED.error, text_input = EXCLUDED.text_input,
+             width = EXCLUDED.width, height = EXCLUDED.height, total_ms = EXCLUDED.total_ms, thumbnail = EXCLUDED.thumbnail,
+             preview = EXCLUDED.preview, created_at = EXCLUDED.created_at, owner = EXCLUDED.owner, source = EXCLUDED.source`,
+          [
+            entry.id, entry.kind, entry.task, entry.model, entry.status, JSON.stringify(entry.labels), entry.summary,
+            json(entry.params), json(entry.result), entry.result_omitted, json(entry.error), entry.text ?? null,
+            entry.width ?? null, entry.height ?? null, entry.total_ms ?? null,
+            entry.thumbnail ? Buffer.from(entry.thumbnail) : null, entry.preview ? Buffer.from(entry.preview) : null, entry.created_at, entry.owner ?? '',
+            entry.source ? bytea(entry.source) : null,
+          ],
+        );
+      }
       if (keep !== undefined) await client.query(TRIM, [keep]);
       await client.query('COMMIT');
     } catch (error) {
@@ -137,6 +149,17 @@ export class PostgresHistoryStore implements HistoryStore {
     const args: unknown[] = [id];
     const { rows } = await this.pool.query<{ bytes: Buffer | null }>(`SELECT ${column} AS bytes FROM history WHERE id = $1${ownedBy(owner, args)}`, args);
     return rows[0]?.bytes ?? undefined;
+  }
+
+  async source(id: string, owner?: HistoryOwner): Promise<Uint8Array | undefined> {
+    const args: unknown[] = [id];
+    const { rows } = await this.pool.query<{ bytes: Buffer | null }>(`SELECT source AS bytes FROM history WHERE id = $1${ownedBy(owner, args)}`, args);
+    return rows[0]?.bytes ?? undefined;
+  }
+
+  async setImages(id: string, images: HistoryImages | undefined): Promise<void> {
+    await this.pool.query('UPDATE history SET thumbnail = $2, preview = $3, source = NULL WHERE id = $1',
+      [id, images ? Buffer.from(images.thumbnail) : null, images ? Buffer.from(images.preview) : null]);
   }
 
   async facets(owner?: HistoryOwner): Promise<HistoryFacets> {
