@@ -85,3 +85,31 @@ describe('a model shipped inside Argus (source type shipped)', () => {
     expect(catalog.availability(catalog.require('out'))).toMatchObject({ available: false, reason: expect.stringMatching(/points outside/) });
   });
 });
+
+describe('Catalog.recentAvailability', () => {
+  it('answers from the last look for a second, and every fresh look replaces that answer', () => {
+    const dir = modelsDir(['detect/yolo11n_int8.onnx']);
+    const catalog = new Catalog({ modelsDir: dir, modelRoots: [SHARED_MODELS] });
+    const yolo = catalog.require('yolo11n');
+    expect(catalog.recentAvailability(yolo).available).toBe(true);
+    rmSync(join(dir, 'detect/yolo11n_int8.onnx'));
+    // The request path's answer is the remembered one; a worker's spawn (availability) looks.
+    expect(catalog.recentAvailability(yolo).available).toBe(true);
+    expect(catalog.defaultFor('detect')?.alias).toBe('yolo11n');
+    expect(catalog.availability(yolo).available).toBe(false);
+    expect(catalog.recentAvailability(yolo).available).toBe(false);
+    expect(catalog.defaultFor('detect')?.alias).toBe('centernet');
+  });
+
+  it('looks again once the second is over', async () => {
+    const dir = modelsDir();
+    const catalog = new Catalog({ modelsDir: dir, modelRoots: [SHARED_MODELS] });
+    const yolo = catalog.require('yolo11n');
+    expect(catalog.recentAvailability(yolo).available).toBe(false);
+    mkdirSync(join(dir, 'detect'), { recursive: true });
+    symlinkSync(join(SHARED_MODELS, 'detect/yolo11n_int8.onnx'), join(dir, 'detect/yolo11n_int8.onnx'));
+    expect(catalog.recentAvailability(yolo).available).toBe(false);
+    await new Promise((r) => setTimeout(r, 1_050));
+    expect(catalog.recentAvailability(yolo).available).toBe(true);
+  });
+});

@@ -54,6 +54,8 @@ export interface CatalogOptions {
 }
 
 const requireFromHere = createRequire(import.meta.url);
+/** How long {@link Catalog.recentAvailability} reuses an "available". */
+const AVAILABILITY_REUSE_MS = 1_000;
 const MANIFEST_EXTENSIONS = new Set(['.json', '.yaml', '.yml']);
 
 /**
@@ -123,8 +125,12 @@ export class Catalog {
     }
   }
 
+  /** Sorted once: entries are only added while the constructor reads the folders. */
+  private sorted?: CatalogEntry[];
+
   list(): CatalogEntry[] {
-    return [...this.entries.values()].sort((a, b) => a.manifest.alias.localeCompare(b.manifest.alias));
+    this.sorted ??= [...this.entries.values()].sort((a, b) => a.manifest.alias.localeCompare(b.manifest.alias));
+    return [...this.sorted];
   }
 
   aliases(): string[] {
@@ -169,8 +175,29 @@ export class Catalog {
     return manifest;
   }
 
+  /** The last {@link availability} answer per manifest, for {@link recentAvailability}. */
+  private readonly lastAvailability = new WeakMap<Manifest, { at: number; availability: Availability }>();
+
+  /**
+   * {@link availability}, answered from the last look when it was under a second ago: the request
+   * path asks on every request, of each candidate model of a task (a realpath and a stat each,
+   * 0.1–0.2 ms). A model installed or removed is noticed within the second, and no worker is ever
+   * started on a remembered answer: the worker manager asks {@link availability}, which looks.
+   */
+  recentAvailability(manifest: Manifest): Availability {
+    const last = this.lastAvailability.get(manifest);
+    if (last && performance.now() - last.at < AVAILABILITY_REUSE_MS) return last.availability;
+    return this.availability(manifest);
+  }
+
   /** Where a model's files are (its source and any extra `files`), and whether they are all there. */
   availability(manifest: Manifest): Availability {
+    const availability = this.lookForFiles(manifest);
+    this.lastAvailability.set(manifest, { at: performance.now(), availability });
+    return availability;
+  }
+
+  private lookForFiles(manifest: Manifest): Availability {
     const main = this.sourceAvailability(manifest);
     if (!manifest.files || !main.available || !main.path) return main;
     const files: Record<string, string> = {};
@@ -278,8 +305,8 @@ export class Catalog {
     // Catalogued aliases only: a task name as `preferred` would resolve back to this function.
     const wanted = preferred ? this.entries.get(preferred.toLowerCase())?.manifest : undefined;
     const usable = wanted?.task === task ? wanted : undefined;
-    if (usable && this.availability(usable).available) return usable;
-    const installed = this.list().map((e) => e.manifest).filter((m) => m.task === task && this.availability(m).available);
+    if (usable && this.recentAvailability(usable).available) return usable;
+    const installed = this.list().map((e) => e.manifest).filter((m) => m.task === task && this.recentAvailability(m).available);
     const chosen = installed.find((m) => !isBundled(m)) ?? installed[0];
     return chosen ?? usable;
   }

@@ -96,6 +96,10 @@ export interface EnsureOptions extends Omit<PullOptions, 'modelsDir'> {
  */
 export async function ensureInstalled(manifest: Manifest, options: EnsureOptions): Promise<Availability> {
   const { catalog } = options;
+  // Asked on every request: a recent "available" will do (a worker's spawn looks again itself);
+  // a recent "missing" is looked at again before anything is pulled.
+  const recent = catalog.recentAvailability(manifest);
+  if (recent.available) return recent;
   const before = catalog.availability(manifest);
   if (before.available) return before;
   const remote = manifest.source.type === 'url' || manifest.source.type === 'huggingface';

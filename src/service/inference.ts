@@ -265,7 +265,7 @@ export class InferenceService {
   /** Whether a request for `task` naming `alias` (or none: the default) has an installed model of that task to answer it. */
   canAnswer(task: TaskName, alias?: string): boolean {
     const manifest = alias === undefined ? this.defaultModel(task) : this.deps.catalog.get(alias);
-    return manifest !== undefined && manifest.task === task && this.deps.catalog.availability(manifest).available;
+    return manifest !== undefined && manifest.task === task && this.deps.catalog.recentAvailability(manifest).available;
   }
 
   private validateParams(schema: TSchema, task: string, raw: unknown): unknown {

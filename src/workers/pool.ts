@@ -343,8 +343,8 @@ export class ModelPool {
     this.options.onRun?.({ alias: this.alias, size, overlapped });
     void settled.finally(() => {
       this.lastUsedAt = Date.now();
-      const rss = ModelPool.rssOf(worker);
-      if (rss > this.measuredWorkerBytes) this.measuredWorkerBytes = rss;
+      // What the worker reported with its result: reading /proc here cost 0.05 ms a request.
+      if (worker.rss > this.measuredWorkerBytes) this.measuredWorkerBytes = worker.rss;
       if (worker.inFlight === 0 && this.holdingCores.delete(worker)) this.options.cores?.release(this.spec.threads);
       this.pump();
     });

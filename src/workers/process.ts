@@ -130,7 +130,7 @@ export class WorkerProcess {
     const ms = this.runTimeoutMs;
     if (!ms) return () => undefined;
     const timer = setTimeout(() => {
-      const stuck = ids.map((id) => this.settle(id)).filter((p) => p !== undefined);
+      const stuck = ids.map((id) => this.settle(id, 'failed')).filter((p) => p !== undefined);
       if (stuck.length === 0) return;
       this.exitReason = `stuck: no answer in ${ms} ms, killed`;
       for (const pending of stuck) pending.reject(errors.timeout(`Model '${this.spec.alias}' inference`, ms));
@@ -237,7 +237,7 @@ export class WorkerProcess {
         break;
       case 'result':
         this.rss = message.rss;
-        this.settle(message.id)?.resolve({ output: message.output, timings: message.timings, batch: message.batch, waited_ms: message.waited_ms });
+        this.settle(message.id, 'result')?.resolve({ output: message.output, timings: message.timings, batch: message.batch, waited_ms: message.waited_ms });
         break;
       case 'preview': {
         const thumbnails = message.thumbnails;
@@ -247,17 +247,21 @@ export class WorkerProcess {
         break;
       }
       case 'failed':
-        this.settle(message.id)?.reject(ArgusError.from(message.error));
+        this.settle(message.id, 'failed')?.reject(ArgusError.from(message.error));
         break;
     }
   }
 
-  private settle(id: number): Pending | undefined {
-    // The worker deletes a spool file when it reads it; one it never read (it failed first) goes here.
+  /**
+   * Ends request `id`. The worker deletes a spool file when it reads it, and a result means it
+   * read it; after a failure it may not have (it failed first), so the file goes here. Not
+   * unlinked after a result: an unlink of a file already gone costs a syscall and an exception.
+   */
+  private settle(id: number, outcome: 'result' | 'failed'): Pending | undefined {
     const spooled = this.spooled.get(id);
     if (spooled !== undefined) {
       this.spooled.delete(id);
-      discardSpooled(spooled);
+      if (outcome === 'failed') discardSpooled(spooled);
     }
     const pending = this.pending.get(id);
     this.pending.delete(id);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, unlinkSync } from 'node:fs';
-import { readFile, unlink, writeFile } from 'node:fs/promises';
+import { open, readFile, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Statement } from 'better-sqlite3';
@@ -86,13 +86,72 @@ async function unlinkAll(dir: string, names: ReadonlyArray<string | null | undef
   await Promise.all(names.map((name) => name && unlink(join(dir, name)).catch(() => undefined)));
 }
 
+/** Where an entry's source lies: a file of {@link SqliteHistoryStore.sourcesDir}, at `offset`, `length` bytes. */
+interface SourcePlace {
+  file: string;
+  offset: number;
+  length: number;
+}
+
+/** Writes `parts` one after another as a new file: one open, one writev, one close. */
+async function writePack(path: string, parts: readonly Uint8Array[]): Promise<void> {
+  const file = await open(path, 'wx');
+  try {
+    let written = 0;
+    const total = parts.reduce((n, p) => n + p.byteLength, 0);
+    // writev may write less than asked (a signal, a full disk): the rest goes in the next call.
+    let rest: Uint8Array[] = [...parts];
+    while (written < total) {
+      const { bytesWritten } = await file.writev(rest);
+      if (bytesWritten === 0) throw new Error(`wrote 0 bytes of ${total - written} to ${path}`);
+      written += bytesWritten;
+      rest = skipBytes(rest, bytesWritten);
+    }
+  } finally {
+    await file.close();
+  }
+}
+
+/** `parts` without their first `n` bytes. */
+function skipBytes(parts: readonly Uint8Array[], n: number): Uint8Array[] {
+  const rest: Uint8Array[] = [];
+  for (const part of parts) {
+    if (n >= part.byteLength) {
+      n -= part.byteLength;
+      continue;
+    }
+    rest.push(n > 0 ? part.subarray(n) : part);
+    n = 0;
+  }
+  return rest;
+}
+
+/** `length` bytes of a file from `offset`; fails when the file is shorter. */
+async function readRange(path: string, offset: number, length: number): Promise<Buffer> {
+  const file = await open(path, 'r');
+  try {
+    const bytes = Buffer.allocUnsafe(length);
+    let filled = 0;
+    while (filled < length) {
+      const { bytesRead } = await file.read(bytes, filled, length - filled, offset + filled);
+      if (bytesRead === 0) throw new Error(`${path} ends before byte ${offset + length}`);
+      filled += bytesRead;
+    }
+    return bytes;
+  } finally {
+    await file.close();
+  }
+}
+
 /**
  * The embedded history: one SQLite table, its JPEGs as BLOBs beside their rows. An entry's input
- * image, kept until its JPEGs are made, is a file in `history-sources/` beside the database
- * (its name in `source_file`): writing it costs a quarter of the CPU of a BLOB, which SQLite
- * writes page by page into the WAL and again at the checkpoint. Files of rows that go (trimmed,
- * deleted, replaced, made into JPEGs) are removed after the commit; files a crash left without a
- * row are removed when the store opens.
+ * image, kept until its JPEGs are made, lies in a file in `history-sources/` beside the database
+ * (its name in `source_file`, where in it in `source_offset` and `source_length`): writing a file
+ * costs a quarter of the CPU of a BLOB, which SQLite writes page by page into the WAL and again
+ * at the checkpoint. The entries of one {@link addMany} share one file ("pack"), written with one
+ * open, one writev and one close. A file goes, after the commit, once no row names it (its
+ * entries trimmed, deleted, replaced, made into JPEGs); files a crash left without a row are
+ * removed when the store opens.
  */
 export class SqliteHistoryStore implements HistoryStore {
   // The statements every recorded request runs, compiled once: preparing them per call cost about
@@ -103,13 +162,16 @@ export class SqliteHistoryStore implements HistoryStore {
   private readonly sourceStatement: Statement;
   private readonly setImagesStatement: Statement;
   private readonly sourceFileOf: Statement;
+  private readonly fileInUse: Statement;
+  /** Of the files the rows that went named, those no row names any more. */
+  private readonly unusedFiles: (names: ReadonlyArray<unknown>) => string[];
   /** Where input images wait for their JPEGs. */
   readonly sourcesDir: string;
 
   constructor(private readonly db: SqliteDatabase) {
     this.insert = db.prepare(`INSERT OR REPLACE INTO history
-      (id, kind, task, model, status, labels, summary, params, result, result_omitted, error, text_input, width, height, total_ms, thumbnail, preview, source_file, created_at, owner)
-      VALUES (@id, @kind, @task, @model, @status, @labels, @summary, @params, @result, @result_omitted, @error, @text_input, @width, @height, @total_ms, @thumbnail, @preview, @source_file, @created_at, @owner)`);
+      (id, kind, task, model, status, labels, summary, params, result, result_omitted, error, text_input, width, height, total_ms, thumbnail, preview, source_file, source_offset, source_length, created_at, owner)
+      VALUES (@id, @kind, @task, @model, @status, @labels, @summary, @params, @result, @result_omitted, @error, @text_input, @width, @height, @total_ms, @thumbnail, @preview, @source_file, @source_offset, @source_length, @created_at, @owner)`);
     // RETURNING: the files of the rows that went, to remove after the commit.
     this.trimStatement = db.prepare('DELETE FROM history WHERE seq <= (SELECT seq FROM history ORDER BY seq DESC LIMIT 1 OFFSET @keep) RETURNING source_file').pluck();
     this.sourceFileOf = db.prepare('SELECT source_file FROM history WHERE id = @id').pluck();
@@ -120,10 +182,12 @@ export class SqliteHistoryStore implements HistoryStore {
         this.insert.run(row);
       }
       if (keep !== undefined) gone.push(...this.trimStatement.all({ keep }));
-      return gone;
+      return this.unusedFiles(gone);
     });
-    this.sourceStatement = db.prepare('SELECT source_file FROM history WHERE id = @id AND (@owner IS NULL OR owner = @owner)').pluck();
-    this.setImagesStatement = db.prepare('UPDATE history SET thumbnail = @thumbnail, preview = @preview, source_file = NULL WHERE id = @id RETURNING source_file').pluck();
+    this.fileInUse = db.prepare('SELECT 1 FROM history WHERE source_file = ? LIMIT 1').pluck();
+    this.unusedFiles = (names) => [...new Set(names.filter((n): n is string => typeof n === 'string'))].filter((name) => this.fileInUse.get(name) === undefined);
+    this.sourceStatement = db.prepare('SELECT source_file AS file, source_offset AS offset, source_length AS length FROM history WHERE id = @id AND (@owner IS NULL OR owner = @owner)');
+    this.setImagesStatement = db.prepare('UPDATE history SET thumbnail = @thumbnail, preview = @preview, source_file = NULL, source_offset = NULL, source_length = NULL WHERE id = @id');
     this.sourcesDir = db.memory ? mkdtempSync(join(tmpdir(), 'argus-history-sources-')) : join(dirname(db.name), 'history-sources');
     mkdirSync(this.sourcesDir, { recursive: true });
     const kept = new Set(db.prepare('SELECT source_file FROM history WHERE source_file IS NOT NULL').pluck().all() as string[]);
@@ -135,21 +199,27 @@ export class SqliteHistoryStore implements HistoryStore {
   }
 
   async addMany(entries: readonly NewHistoryEntry[], keep?: number): Promise<void> {
-    const names: Array<string | null> = entries.map((entry) => (entry.source ? randomUUID() : null));
-    const written = names.filter((name): name is string => name !== null);
-    let gone: unknown[];
+    const sources = entries.flatMap((entry) => (entry.source ? [entry.source] : []));
+    const pack = sources.length ? randomUUID() : null;
+    let gone: string[];
     try {
-      // Written off the event loop, before the rows that name them.
-      await Promise.all(entries.map((entry, i) => entry.source && writeFile(join(this.sourcesDir, names[i]!), entry.source)));
-      gone = this.addAndTrim(entries.map((entry, i) => this.rowOf(entry, names[i])), keep);
+      // Written off the event loop, before the rows that name it.
+      if (pack) await writePack(join(this.sourcesDir, pack), sources);
+      let offset = 0;
+      gone = this.addAndTrim(entries.map((entry) => {
+        const length = entry.source?.byteLength;
+        const row = this.rowOf(entry, length === undefined ? null : { file: pack!, offset, length });
+        offset += length ?? 0;
+        return row;
+      }), keep) as string[];
     } catch (error) {
-      await unlinkAll(this.sourcesDir, written);
+      await unlinkAll(this.sourcesDir, [pack]);
       throw error;
     }
-    await unlinkAll(this.sourcesDir, gone as Array<string | null>);
+    await unlinkAll(this.sourcesDir, gone);
   }
 
-  private rowOf(entry: NewHistoryEntry, sourceFile: string | null): Record<string, unknown> {
+  private rowOf(entry: NewHistoryEntry, source: SourcePlace | null): Record<string, unknown> {
     return {
       id: entry.id,
       kind: entry.kind,
@@ -168,7 +238,9 @@ export class SqliteHistoryStore implements HistoryStore {
       total_ms: entry.total_ms ?? null,
       thumbnail: entry.thumbnail ? asBuffer(entry.thumbnail) : null,
       preview: entry.preview ? asBuffer(entry.preview) : null,
-      source_file: sourceFile,
+      source_file: source?.file ?? null,
+      source_offset: source?.offset ?? null,
+      source_length: source?.length ?? null,
       created_at: entry.created_at,
       owner: entry.owner ?? '',
     };
@@ -212,15 +284,22 @@ export class SqliteHistoryStore implements HistoryStore {
   }
 
   async source(id: string, owner?: HistoryOwner): Promise<Uint8Array | undefined> {
-    const name = this.sourceStatement.get({ id, owner: owner ?? null }) as string | null | undefined;
-    if (!name) return undefined;
-    return readFile(join(this.sourcesDir, name)).catch(() => undefined); // removed meanwhile: trimmed, or its JPEGs made
+    const place = this.sourceStatement.get({ id, owner: owner ?? null }) as { file: string | null; offset: number | null; length: number | null } | undefined;
+    if (!place?.file) return undefined;
+    const path = join(this.sourcesDir, place.file);
+    // Removed meanwhile (trimmed, or its JPEGs made): no source.
+    if (place.offset === null || place.length === null) return readFile(path).catch(() => undefined);
+    return readRange(path, place.offset, place.length).catch(() => undefined);
   }
 
   async setImages(id: string, images: HistoryImages | undefined): Promise<void> {
-    const name = this.sourceFileOf.get({ id }) as string | null | undefined;
-    this.setImagesStatement.run({ id, thumbnail: images ? asBuffer(images.thumbnail) : null, preview: images ? asBuffer(images.preview) : null });
-    await unlinkAll(this.sourcesDir, [name]);
+    const gone = this.db.transaction(() => {
+      // RETURNING would give the new value (NULL): the file is read before.
+      const name = this.sourceFileOf.get({ id });
+      this.setImagesStatement.run({ id, thumbnail: images ? asBuffer(images.thumbnail) : null, preview: images ? asBuffer(images.preview) : null });
+      return this.unusedFiles([name]);
+    })();
+    await unlinkAll(this.sourcesDir, gone);
   }
 
   async facets(owner?: HistoryOwner): Promise<HistoryFacets> {
@@ -235,14 +314,20 @@ export class SqliteHistoryStore implements HistoryStore {
 
   async delete(id: string, owner?: HistoryOwner): Promise<boolean> {
     const owned = ownedBy(owner);
-    const gone = this.db.prepare(`DELETE FROM history WHERE id = @id${owned.clause} RETURNING source_file`).pluck().all({ id, ...owned.args }) as Array<string | null>;
-    await unlinkAll(this.sourcesDir, gone);
-    return gone.length > 0;
+    const deleted = this.db.transaction(() => {
+      const files = this.db.prepare(`DELETE FROM history WHERE id = @id${owned.clause} RETURNING source_file`).pluck().all({ id, ...owned.args });
+      return { count: files.length, unused: this.unusedFiles(files) };
+    })();
+    await unlinkAll(this.sourcesDir, deleted.unused);
+    return deleted.count > 0;
   }
 
   async trim(keep: number): Promise<number> {
-    const gone = this.trimStatement.all({ keep }) as Array<string | null>;
-    await unlinkAll(this.sourcesDir, gone);
-    return gone.length;
+    const trimmed = this.db.transaction(() => {
+      const files = this.trimStatement.all({ keep });
+      return { count: files.length, unused: this.unusedFiles(files) };
+    })();
+    await unlinkAll(this.sourcesDir, trimmed.unused);
+    return trimmed.count;
   }
 }
