@@ -1,10 +1,10 @@
 import type { TensorData } from '../runtimes/types.js';
 import { shorterCropGeometry, shorterCropImage } from '../vision/crop.js';
-import { float16ToFloat32, float32ToFloat16 } from '../vision/float16.js';
+import { float16ToFloat32 } from '../vision/float16.js';
 import { decodeWhole, fitsFromWhole, letterboxGeometry, letterboxImage, type DecodedPixels, type FitPlan, type PixelSource } from '../vision/letterbox.js';
 import { wholeImagePreview, type PreviewSource } from '../vision/thumbnail.js';
 import { resizeImage } from '../vision/resize.js';
-import { hwcToChw, hwcToFloat } from '../vision/tensor.js';
+import { halfTables, hwcToChw, hwcToChwHalf, hwcToFloat, hwcToHalf } from '../vision/tensor.js';
 import { pixelTransform, type DecodeOptions, type InputSpec, type ModelContext } from './types.js';
 
 /** A model input's pixels, with what the history's preview can be made from when it was asked for. */
@@ -94,15 +94,22 @@ export function inputFromSpec(input: InputSpec, name: string, maxPixels: number,
   const nhwc = input.layout === 'nhwc';
   const dims = nhwc ? [1, input.height, input.width, 3] : [1, 3, input.height, input.width];
   // One request at a time per worker, so one buffer per model is reused for every request.
-  const floats = new Float32Array(3 * input.width * input.height);
-  const halves = input.dtype === 'float16' ? new Uint16Array(floats.length) : undefined;
+  const length = 3 * input.width * input.height;
+  const decode = decoder(input, maxPixels, alias);
+  if (input.dtype === 'float16') {
+    const halves = new Uint16Array(length);
+    const tables = halfTables(transform);
+    return {
+      name,
+      decode,
+      tensor: (pixels) => ({ type: 'float16', data: (nhwc ? hwcToHalf : hwcToChwHalf)(pixels.data, input.width, input.height, transform, tables, halves), dims }),
+    };
+  }
+  const floats = new Float32Array(length);
   return {
     name,
-    decode: decoder(input, maxPixels, alias),
-    tensor(pixels) {
-      (nhwc ? hwcToFloat : hwcToChw)(pixels.data, input.width, input.height, transform, floats);
-      return halves ? { type: 'float16', data: float32ToFloat16(floats, halves), dims } : { type: 'float32', data: floats, dims };
-    },
+    decode,
+    tensor: (pixels) => ({ type: 'float32', data: (nhwc ? hwcToFloat : hwcToChw)(pixels.data, input.width, input.height, transform, floats), dims }),
   };
 }
 

@@ -13,6 +13,16 @@ describe('softmax', () => {
 });
 
 describe('topK', () => {
+  it('is the first k of all ids sorted by score, best first, ties by lower id (1000 classes, many ties)', () => {
+    const scores = Float32Array.from({ length: 1000 }, (_, i) => ((i * 7919) % 97) / 97);
+    const sorted = Array.from({ length: 1000 }, (_, i) => i).sort((a, b) => scores[b] - scores[a] || a - b);
+    for (const k of [1, 5, 17, 1000, 1200]) {
+      expect(topK(scores, k, String).map((p) => p.class_id)).toEqual(sorted.slice(0, k));
+    }
+    expect(topK(scores, 0, String)).toEqual([]);
+    expect(topK([Number.NaN, 0.2, 0.9], 2, String).map((p) => p.class_id)).toEqual([2, 1]);
+  });
+
   it('returns the k best, best first, ties by class id, with labels', () => {
     const result = topK([0.1, 0.5, 0.2, 0.5], 3, (id) => `c${id}`);
     expect(result).toEqual([

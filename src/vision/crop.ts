@@ -1,6 +1,6 @@
 import { errors } from '../errors.js';
 import { cleanSharpMessage } from './image.js';
-import { openSource, roundHalfEven, type DecodedPixels, type PixelSource } from './letterbox.js';
+import { openSource, orientedSize, roundHalfEven, type DecodedPixels, type PixelSource } from './letterbox.js';
 
 /** Where the centre crop sits in the resized image (torchvision's Resize(shorter) + CenterCrop). */
 export interface CropGeometry {
@@ -49,9 +49,7 @@ export interface CropResult extends DecodedPixels {
 export async function shorterCropImage(source: PixelSource, shorter: number, width: number, height: number, maxPixels: number): Promise<CropResult> {
   try {
     const image = openSource(source, maxPixels);
-    const { width: w0, height: h0, orientation } = await image.metadata();
-    if (!w0 || !h0) throw new Error('no dimensions');
-    const [srcWidth, srcHeight] = (orientation ?? 1) >= 5 ? [h0, w0] : [w0, h0];
+    const { width: srcWidth, height: srcHeight } = await orientedSize(source, image);
     const geometry = shorterCropGeometry(srcWidth, srcHeight, shorter, width, height);
     const { data, info } = await image
       .removeAlpha()

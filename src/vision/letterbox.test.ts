@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { ArgusError } from '../errors.js';
-import { letterboxGeometry, letterboxImage, roundHalfEven, unletterboxBox, type Box } from './letterbox.js';
+import { letterboxGeometry, letterboxImage, roundHalfEven, unletterboxBox, type Box, openImage, openSource, orientedSize } from './letterbox.js';
 
 const IMAGES_DIR = join(process.env.ARGUS_MODELS_DIR ?? '../shared/models', '..', 'images');
 const bus = readFileSync(join(IMAGES_DIR, 'bus.jpg'));
@@ -192,5 +192,31 @@ describe('letterboxImage', () => {
     const error = await letterboxImage(bus, 640, 640, 114, 810 * 1080 - 1).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ArgusError);
     expect((error as ArgusError).code).toBe('invalid_image');
+  });
+});
+
+describe('orientedSize', () => {
+  const photo = async (orientation: number, format: 'jpeg' | 'png' | 'webp' = 'jpeg') =>
+    sharp({ create: { width: 40, height: 30, channels: 3, background: { r: 10, g: 20, b: 30 } } })[format]().withMetadata({ orientation }).toBuffer();
+
+  it('reads a JPEG\'s oriented size from its header as sharp would orient it', async () => {
+    for (const orientation of [1, 3, 5, 6, 8]) {
+      const bytes = await photo(orientation);
+      const { width, height } = await orientedSize(bytes, openImage(bytes, 1e8));
+      const decoded = await openImage(bytes, 1e8).raw().toBuffer({ resolveWithObject: true });
+      expect({ width, height }).toEqual({ width: decoded.info.width, height: decoded.info.height });
+    }
+  });
+
+  it('asks sharp for other formats and for a JPEG whose header it cannot read, and takes decoded pixels as they are', async () => {
+    for (const format of ['png', 'webp'] as const) {
+      const bytes = await photo(6, format);
+      const decoded = await openImage(bytes, 1e8).raw().toBuffer({ resolveWithObject: true });
+      expect(await orientedSize(bytes, openImage(bytes, 1e8))).toEqual({ width: decoded.info.width, height: decoded.info.height });
+    }
+    const broken = Uint8Array.of(0xff, 0xd8, 0xff, 0xe0, 0, 2);
+    await expect(orientedSize(broken, openImage(broken, 1e8))).rejects.toThrow();
+    const whole = { data: Buffer.alloc(4 * 3 * 3), width: 4, height: 3, whole: true as const };
+    expect(await orientedSize(whole, openSource(whole, 1e8))).toEqual({ width: 4, height: 3 });
   });
 });

@@ -1,6 +1,6 @@
 import { errors } from '../errors.js';
 import { cleanSharpMessage } from './image.js';
-import { openSource, type Box, type DecodedPixels, type PixelSource } from './letterbox.js';
+import { openSource, orientedSize, type Box, type DecodedPixels, type PixelSource } from './letterbox.js';
 
 /** A plain (aspect-changing) resize: each axis scales on its own, nothing is padded. */
 export interface StretchGeometry {
@@ -32,9 +32,7 @@ export function unstretchBox(box: Box, g: StretchGeometry): Box {
 export async function resizeImage(source: PixelSource, dstWidth: number, dstHeight: number, maxPixels: number): Promise<ResizeResult> {
   try {
     const image = openSource(source, maxPixels);
-    const { width: w0, height: h0, orientation } = await image.metadata();
-    if (!w0 || !h0) throw new Error('no dimensions');
-    const [srcWidth, srcHeight] = (orientation ?? 1) >= 5 ? [h0, w0] : [w0, h0];
+    const { width: srcWidth, height: srcHeight } = await orientedSize(source, image);
     const { data, info } = await image
       .removeAlpha()
       .toColourspace('srgb')

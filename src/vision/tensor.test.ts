@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { hwcToChw, hwcToFloat } from './tensor.js';
+import { float32ToFloat16 } from './float16.js';
+import { halfTables, hwcToChw, hwcToChwHalf, hwcToFloat, hwcToHalf, type PixelTransform } from './tensor.js';
 
 // A 2×2 RGB image, row-major: (0,0) (1,0) / (0,1) (1,1).
 const pixels = Uint8Array.from([
@@ -110,5 +111,38 @@ describe('hwcToFloat', () => {
     expect(out[13]).toBe(1);
     expect(() => hwcToFloat(pixels.subarray(0, 11), 2, 2, { scale: 1 })).toThrow('expected 12 bytes, got 11');
     expect(() => hwcToFloat(pixels, 2, 2, { scale: 1 }, new Float32Array(12), 1)).toThrow(RangeError);
+  });
+});
+
+describe('float16 inputs by table (hwcToChwHalf, hwcToHalf)', () => {
+  // Every 0–255 value in every channel, then noise: the tables must cover each value exactly.
+  const width = 64;
+  const height = 20;
+  const pixels = new Uint8Array(width * height * 3);
+  for (let i = 0; i < pixels.length; i++) pixels[i] = i < 768 ? i % 256 : (i * 2654435761) >>> 24;
+  const transforms: PixelTransform[] = [
+    { scale: 1 / 255 },
+    { scale: 1 / 255, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+    { scale: 1, mean: [103.94, 116.78, 123.68], std: [57.375, 57.12, 58.395], bgr: true },
+    { scale: 1 / 127.5, mean: [1, 1, 1] },
+  ];
+
+  it.each(transforms)('gives the same bits as the float32 path converted to float16 (%o)', (transform) => {
+    const tables = halfTables(transform);
+    const planar = hwcToChwHalf(pixels, width, height, transform, tables, new Uint16Array(pixels.length));
+    expect(planar).toEqual(float32ToFloat16(hwcToChw(pixels, width, height, transform)));
+    const interleaved = hwcToHalf(pixels, width, height, transform, tables, new Uint16Array(pixels.length));
+    expect(interleaved).toEqual(float32ToFloat16(hwcToFloat(pixels, width, height, transform)));
+  });
+
+  it('writes at an offset and refuses buffers that are too small', () => {
+    const transform = { scale: 1 / 255 };
+    const tables = halfTables(transform);
+    const out = new Uint16Array(pixels.length * 2);
+    hwcToChwHalf(pixels, width, height, transform, tables, out, pixels.length);
+    expect(out.subarray(pixels.length)).toEqual(float32ToFloat16(hwcToChw(pixels, width, height, transform)));
+    expect(out.subarray(0, pixels.length).every((v) => v === 0)).toBe(true);
+    expect(() => hwcToChwHalf(pixels, width, height, transform, tables, new Uint16Array(10))).toThrow(RangeError);
+    expect(() => hwcToHalf(pixels.subarray(0, 9), width, height, transform, tables, out)).toThrow(RangeError);
   });
 });
