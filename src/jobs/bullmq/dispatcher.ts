@@ -119,7 +119,7 @@ export class QueueDispatcher implements Dispatcher {
 
   private async requireServed(alias: string): Promise<void> {
     const { liveness, noWorkerWaitMs } = this.options;
-    if ((await liveness.snapshot(1_000)).serves(alias)) return;
+    if ((await liveness.snapshot(1_000, 500)).serves(alias)) return;
     // Nodes may be starting: look again, against fresh heartbeats, until the wait runs out.
     const deadline = Date.now() + noWorkerWaitMs;
     while (Date.now() < deadline) {
