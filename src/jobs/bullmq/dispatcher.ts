@@ -184,7 +184,9 @@ export class QueueDispatcher implements Dispatcher {
         return { ...outcome, timings: { ...t, queue_ms: round2(t.queue_ms + hop) } };
       }
     } finally {
-      await Promise.all([...keys].map((k) => blobs.delete(k).catch(() => undefined)));
+      // The answer does not wait for these: the worker has read the images, and a delete that
+      // fails leaves them to their TTL.
+      for (const key of keys) void blobs.delete(key).catch(() => undefined);
     }
   }
 
