@@ -4,8 +4,8 @@
  *   - embedded: one `argus serve` (two single-thread model workers);
  *   - 1 API + 1 worker node (two single-thread model workers);
  *   - 1 API + 2 worker nodes (one single-thread model worker each);
- * at concurrency 1 and 8, and the per-request cost of the queue hop (p50 at concurrency 1,
- * distributed − embedded; target under 3 ms).
+ * at concurrency 1, 8 and 16, and the per-request cost of the queue hop (p50, distributed −
+ * embedded: issue 21's targets are at most 3 ms at concurrency 1 and 5 ms at 16).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -31,8 +31,12 @@ export interface DistributedBenchResult {
   image: string;
   durationS: number;
   setups: DistributedSetup[];
+  /** p50 of "1 API + 1 worker" − p50 of embedded, at concurrency 1. */
   hopOverheadMs: number;
   target: { limitMs: number; pass: boolean };
+  /** The same at concurrency 16. */
+  hopOverheadC16Ms: number;
+  targetC16: { limitMs: number; pass: boolean };
 }
 
 interface Options {
@@ -94,7 +98,7 @@ export async function runDistributedBench(options: Options): Promise<Distributed
   const imageFile = join(options.modelsDir, '../images/bus.jpg');
   const body = multipartBody([{ name: 'image', filename: 'bus.jpg', contentType: 'image/jpeg', data: readFileSync(imageFile) }, { name: 'model', value: MODEL }]);
   const setups: DistributedSetup[] = [];
-  const connections = [1, 8];
+  const connections = [1, 8, 16];
 
   options.progress('distributed: embedded baseline');
   const embedded = await startServer({ repoRoot: options.repoRoot, modelsDir: options.modelsDir });
@@ -128,15 +132,18 @@ export async function runDistributedBench(options: Options): Promise<Distributed
     await redis.stop();
   }
 
-  const p50 = (name: string) => setups.find((s) => s.name === name && s.connections === 1)!.result.latencyMs.p50;
+  const p50 = (name: string, c = 1) => setups.find((s) => s.name === name && s.connections === c)!.result.latencyMs.p50;
   const hopOverheadMs = p50('1 API + 1 worker') - p50('embedded');
+  const hopOverheadC16Ms = p50('1 API + 1 worker', 16) - p50('embedded', 16);
   return {
     model: MODEL,
     image: 'bus.jpg',
     durationS: options.durationS,
     setups,
     hopOverheadMs,
-    target: { limitMs: 3, pass: hopOverheadMs < 3 },
+    target: { limitMs: 3, pass: hopOverheadMs <= 3 },
+    hopOverheadC16Ms,
+    targetC16: { limitMs: 5, pass: hopOverheadC16Ms <= 5 },
   };
 }
 
@@ -149,7 +156,8 @@ function table(result: DistributedBenchResult): Table {
 
 export function distributedText(result: DistributedBenchResult): string {
   return `\nDistributed mode (${result.model}, ${result.image}, ${result.durationS} s per phase)\n${textTable(table(result))}\n`
-    + `queue hop overhead (p50 at c=1, distributed − embedded): ${fmt(result.hopOverheadMs)} ms (target < ${result.target.limitMs} ms: ${pass(result.target.pass)})\n`;
+    + `queue hop overhead (p50 at c=1, distributed − embedded): ${fmt(result.hopOverheadMs)} ms (target ≤ ${result.target.limitMs} ms: ${pass(result.target.pass)})\n`
+    + `queue hop overhead (p50 at c=16, distributed − embedded): ${fmt(result.hopOverheadC16Ms)} ms (target ≤ ${result.targetC16.limitMs} ms: ${pass(result.targetC16.pass)})\n`;
 }
 
 export function distributedMarkdown(result: DistributedBenchResult): string {
@@ -160,6 +168,6 @@ export function distributedMarkdown(result: DistributedBenchResult): string {
     '',
     markdownTable(table(result)),
     '',
-    `Queue hop overhead (p50 at concurrency 1, distributed − embedded): **${fmt(result.hopOverheadMs)} ms** (target under ${result.target.limitMs} ms: ${pass(result.target.pass)}).`,
+    `Queue hop overhead (p50 at concurrency 1, distributed − embedded): **${fmt(result.hopOverheadMs)} ms** (target at most ${result.target.limitMs} ms: ${pass(result.target.pass)}); at concurrency 16: **${fmt(result.hopOverheadC16Ms)} ms** (target at most ${result.targetC16.limitMs} ms: ${pass(result.targetC16.pass)}).`,
   ].join('\n');
 }

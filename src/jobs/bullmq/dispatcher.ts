@@ -119,7 +119,7 @@ export class QueueDispatcher implements Dispatcher {
 
   private async requireServed(alias: string): Promise<void> {
     const { liveness, noWorkerWaitMs } = this.options;
-    if ((await liveness.snapshot(1_000)).serves(alias)) return;
+    if ((await liveness.snapshot(1_000, 500)).serves(alias)) return;
     // Nodes may be starting: look again, against fresh heartbeats, until the wait runs out.
     const deadline = Date.now() + noWorkerWaitMs;
     while (Date.now() < deadline) {
@@ -184,7 +184,9 @@ export class QueueDispatcher implements Dispatcher {
         return { ...outcome, timings: { ...t, queue_ms: round2(t.queue_ms + hop) } };
       }
     } finally {
-      await Promise.all([...keys].map((k) => blobs.delete(k).catch(() => undefined)));
+      // The answer does not wait for these: the worker has read the images, and a delete that
+      // fails leaves them to their TTL.
+      for (const key of keys) void blobs.delete(key).catch(() => undefined);
     }
   }
 

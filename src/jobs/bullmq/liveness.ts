@@ -22,6 +22,7 @@ export interface LivenessSnapshot {
 export class NodeLiveness {
   private clientListWorks = true;
   private cache?: { at: number; snapshot: Promise<LivenessSnapshot> };
+  private refreshing?: Promise<void>;
 
   constructor(private readonly redis: Redis, private readonly registry: NodeRegistry, private readonly prefix: string, private readonly log?: Logger) {}
 
@@ -47,16 +48,33 @@ export class NodeLiveness {
 
   /**
    * Both signals, read at most `maxAgeMs` ago (concurrent callers share one read: every sync
-   * request asks).
+   * request asks). A snapshot older than `refreshAfterMs` is still returned while it is within
+   * `maxAgeMs`, and a fresh one is read meanwhile, so that steady traffic does not wait for
+   * Redis's client list on the request path.
    */
-  snapshot(maxAgeMs = 0): Promise<LivenessSnapshot> {
-    if (this.cache && Date.now() - this.cache.at <= maxAgeMs) return this.cache.snapshot;
+  snapshot(maxAgeMs = 0, refreshAfterMs = maxAgeMs): Promise<LivenessSnapshot> {
+    const cache = this.cache;
+    const age = cache ? Date.now() - cache.at : Infinity;
+    if (cache && age <= maxAgeMs) {
+      if (age > refreshAfterMs && !this.refreshing) this.refresh();
+      return cache.snapshot;
+    }
     const snapshot = this.read();
     this.cache = { at: Date.now(), snapshot };
     snapshot.catch(() => {
       if (this.cache?.snapshot === snapshot) this.cache = undefined;
     });
     return snapshot;
+  }
+
+  /** Reads a snapshot in the background; it replaces the cached one once it has arrived. */
+  private refresh(): void {
+    const at = Date.now();
+    this.refreshing = this.read().then((snapshot) => {
+      if (!this.cache || this.cache.at < at) this.cache = { at, snapshot: Promise.resolve(snapshot) };
+    }, () => undefined).finally(() => {
+      this.refreshing = undefined;
+    });
   }
 
   private async read(): Promise<LivenessSnapshot> {
