@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { createArgus } from '../app/argus.js';
-import { tuneHeapForServing } from '../config/heap.js';
+import { tuneHeap } from '../app/heap.js';
 import { configFrom, parseNumber } from './options.js';
 
 export function serveCommand(): Command {
@@ -13,7 +13,7 @@ export function serveCommand(): Command {
     .option('--db <url>', 'PostgreSQL URL for job records in distributed mode (with --queue)')
     .action(async (options: { port?: number; host?: string; queue?: string; db?: string; insecure?: boolean }, command: Command) => {
       const config = configFrom(command, { port: options.port, host: options.host, queueUrl: options.queue, dbUrl: options.db, insecure: options.insecure });
-      tuneHeapForServing();
+      tuneHeap(config.heapGrowingPercent);
       const argus = await createArgus(config);
       let stopping = false;
       const stop = (signal: string) => {

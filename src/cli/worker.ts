@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { tuneHeapForServing } from '../config/heap.js';
+import { tuneHeap } from '../app/heap.js';
 import { startWorkerNode } from '../app/worker-node.js';
 import { configFrom } from './options.js';
 
@@ -15,7 +15,7 @@ export function workerCommand(): Command {
         dbUrl: options.db,
         workerModels: options.models?.split(',').map((m) => m.trim()).filter(Boolean),
       });
-      tuneHeapForServing();
+      tuneHeap(config.heapGrowingPercent);
       const node = await startWorkerNode(config);
       let stopping = false;
       const stop = (signal: string) => {

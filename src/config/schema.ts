@@ -56,6 +56,7 @@ export const ConfigSchema = Type.Object(
     requestTimeoutMs: Type.Integer({ minimum: 100, default: 120_000, description: 'Longest a sync request waits, in ms.' }),
     /** CPU cores Argus may use for inference threads (0: all the machine has). @defaultValue 0 */
     cpuCores: Type.Integer({ minimum: 0, default: 0, description: 'Cores for inference threads; 0 = all.' }),
+    heapGrowingPercent: Type.Integer({ minimum: 0, maximum: 1000, default: 100, description: 'How far past what the last full garbage collection kept V8 lets the heap of `serve` and `worker` grow, in percent (V8 --heap-growing-percent); 0 = V8 decides.' }),
     /** onnxruntime execution provider. @defaultValue cpu */
     executionProvider: Type.Union([Type.Literal('cpu'), Type.Literal('cuda')], {
       default: 'cpu',
