@@ -181,7 +181,7 @@ export function servingMarkdown(result: ServingResult, targets: ServingTarget[],
     '',
     '### Argus end to end over HTTP',
     '',
-    'autocannon closed loop, multipart upload of the image, default configuration (two single-thread workers per model, dynamic batching on for resnet18-embed, history on). Latency percentiles from every 2xx response. "API overhead" = total − (queue + decode + preprocess + inference + postprocess) from the responses\' `timings`; "API CPU ms/req" = CPU time of the API process per answered request (multipart parsing, IPC, JSON, the history record); "workers CPU ms/req" = of its child processes (the model workers, which also cut a detection\'s history previews, and the nice-19 preview helper for other tasks).',
+    'autocannon closed loop, multipart upload of the image, default configuration (two single-thread workers per model, dynamic batching on for resnet18-embed, history on). Latency percentiles from every 2xx response. "API overhead" = total − (queue + decode + preprocess + inference + postprocess) from the responses\' `timings`; "API CPU ms/req" = CPU time of the API process per answered request (multipart parsing, IPC, JSON, the history record); "workers CPU ms/req" = of its child processes (the model workers, and the nice-19 helper that makes history previews when they are looked at).',
     '',
     markdownTable(httpTable(result)),
     '',
@@ -236,7 +236,7 @@ export function servingMarkdown(result: ServingResult, targets: ServingTarget[],
     }));
   };
   if (result.history) {
-    onOff('What the result history costs', 'The history (dashboard) records every result with a 640 px preview and a thumbnail. The model worker makes them after answering, from its own decode: a detection\'s letterboxed input, or for a centre crop or a stretch the whole image it decoded once and fitted the input from (where that gives the very same input). Otherwise a helper process at nice 19 decodes the image again, with only CPU the model workers leave idle (past 32 waiting, previews are skipped).', ['history on (historySize 200, default)', 'history off (historySize 0)'], result.history);
+    onOff('What the result history costs', 'The history (dashboard) records every result: the request queues it, and entries are written every 100 ms in one transaction with the uploads\' bytes (one file per batch). Its preview and thumbnail are made the first time someone looks at the entry, by a helper process at nice 19, so the benchmark (which looks at none) pays for the record alone.', ['history on (historySize 200, default)', 'history off (historySize 0)'], result.history);
   }
   if (result.overlap) {
     const o = result.overlap;
