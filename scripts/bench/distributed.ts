@@ -16,6 +16,7 @@ import { atExit, stopChild, track } from './children.js';
 import { runLoad, type LoadResult } from './http-load.js';
 import { multipartBody } from './multipart.js';
 import { fmt, markdownTable, pass, textTable, type Table } from './report.js';
+import { TimingsCollector, type TimingBreakdown } from './server-timings.js';
 import { startServer, waitUntilIdle, type BenchServer } from './server.js';
 
 export interface DistributedSetup {
@@ -24,6 +25,8 @@ export interface DistributedSetup {
   result: LoadResult;
   /** Median of the server-reported queue_ms (includes the hop in distributed mode). */
   queueMsP50: number;
+  /** Medians of the server-reported stages, so a slower worker shows apart from the hop. */
+  stages: TimingBreakdown;
 }
 
 export interface DistributedBenchResult {
@@ -74,7 +77,7 @@ export async function startWorker(options: Pick<Options, 'repoRoot' | 'modelsDir
 }
 
 async function measure(name: string, server: BenchServer, body: ReturnType<typeof multipartBody>, connections: number, durationS: number): Promise<DistributedSetup> {
-  const queueMs: number[] = [];
+  const timings = new TimingsCollector();
   // Warm every model worker first, so loading is not measured: on a busy machine a worker node's
   // first load can outlast one short round, so go on until answers come back (at most a minute).
   for (let round = 0; round < 20; round++) {
@@ -88,10 +91,10 @@ async function measure(name: string, server: BenchServer, body: ReturnType<typeo
     body: body.body,
     connections,
     durationS,
-    onOkBody: (text) => queueMs.push((JSON.parse(text) as { timings: { queue_ms: number } }).timings.queue_ms),
+    onOkBody: timings.add,
   });
-  queueMs.sort((a, b) => a - b);
-  return { name, connections, result, queueMsP50: queueMs[Math.floor(queueMs.length / 2)] ?? 0 };
+  const stages = timings.breakdown();
+  return { name, connections, result, queueMsP50: stages.queue, stages };
 }
 
 export async function runDistributedBench(options: Options): Promise<DistributedBenchResult> {
@@ -149,8 +152,11 @@ export async function runDistributedBench(options: Options): Promise<Distributed
 
 function table(result: DistributedBenchResult): Table {
   return {
-    headers: ['setup', 'connections', 'req/s', 'p50 ms', 'p99 ms', 'queue_ms p50', 'non-2xx', 'errors'],
-    rows: result.setups.map((s) => [s.name, s.connections, fmt(s.result.requestsPerSec), fmt(s.result.latencyMs.p50), fmt(s.result.latencyMs.p99), fmt(s.queueMsP50), s.result.non2xx, s.result.errors]),
+    headers: ['setup', 'connections', 'req/s', 'p50 ms', 'p99 ms', 'queue_ms p50', 'decode p50', 'inference p50', 'pre + post p50', 'API overhead p50', 'non-2xx', 'errors'],
+    rows: result.setups.map((s) => [
+      s.name, s.connections, fmt(s.result.requestsPerSec), fmt(s.result.latencyMs.p50), fmt(s.result.latencyMs.p99), fmt(s.queueMsP50),
+      fmt(s.stages.decode), fmt(s.stages.inference), fmt(s.stages.preprocess + s.stages.postprocess), fmt(s.stages.apiOverhead), s.result.non2xx, s.result.errors,
+    ]),
   };
 }
 
@@ -164,7 +170,7 @@ export function distributedMarkdown(result: DistributedBenchResult): string {
   return [
     '## Distributed mode (BullMQ + PostgreSQL)',
     '',
-    `${result.model} on ${result.image}, autocannon closed loop, ${result.durationS} s per phase. "embedded" is one \`argus serve\` with two single-thread model workers; "1 API + 1 worker" is a stateless API node and one \`argus worker\` node with two single-thread model workers; "1 API + 2 workers" has two worker nodes with one model worker each. All on this one 2-core machine, so the nodes share its cores: the figures show the cost of the queue, not the gain of more machines.`,
+    `${result.model} on ${result.image}, autocannon closed loop, ${result.durationS} s per phase. "embedded" is one \`argus serve\` with two single-thread model workers; "1 API + 1 worker" is a stateless API node and one \`argus worker\` node with two single-thread model workers; "1 API + 2 workers" has two worker nodes with one model worker each. All on this one 2-core machine, so the nodes share its cores: the figures show the cost of the queue, not the gain of more machines. The stage columns are medians of what each answer's \`timings\` report: \`queue_ms\` holds the hop in distributed mode; a slower worker node shows in decode and inference.`,
     '',
     markdownTable(table(result)),
     '',
