@@ -54,7 +54,7 @@ export interface CatalogOptions {
 }
 
 const requireFromHere = createRequire(import.meta.url);
-/** How long {@link Catalog.recentAvailability} reuses an "available". */
+/** How long {@link Catalog.recentAvailability} reuses the last answer. */
 const AVAILABILITY_REUSE_MS = 1_000;
 const MANIFEST_EXTENSIONS = new Set(['.json', '.yaml', '.yml']);
 

@@ -48,12 +48,18 @@ export async function probeImage(bytes: Uint8Array, options: ProbeOptions): Prom
   } catch (error) {
     throw errors.invalidImage(`its ${format.toUpperCase()} header is unreadable (${cleanSharpMessage(error)}).`);
   }
-  if (!size.width || !size.height) throw errors.invalidImage('the header has no dimensions.');
-  const rotated = (size.orientation ?? 1) >= 5;
-  const width = rotated ? size.height : size.width;
-  const height = rotated ? size.width : size.height;
+  const oriented = orientedDimensions(size);
+  if (!oriented) throw errors.invalidImage('the header has no dimensions.');
+  const { width, height } = oriented;
   if (width * height > options.maxPixels) throw errors.imageTooLarge(width, height, options.maxPixels);
   return { format, width, height };
+}
+
+/** A header's size as the image is shown: EXIF orientations 5–8 swap the sides. Undefined without both sides. */
+export function orientedDimensions(size: { width?: number; height?: number; orientation?: number }): { width: number; height: number } | undefined {
+  const { width, height, orientation } = size;
+  if (!width || !height) return undefined;
+  return (orientation ?? 1) >= 5 ? { width: height, height: width } : { width, height };
 }
 
 /** libvips messages carry a trailing newline and internal prefixes; keep them short and readable. */

@@ -1,7 +1,7 @@
 import { imageSize } from 'image-size';
 import sharp, { type Sharp } from 'sharp';
 import { errors } from '../errors.js';
-import { cleanSharpMessage, sniffImageFormat } from './image.js';
+import { cleanSharpMessage, orientedDimensions, sniffImageFormat } from './image.js';
 
 export interface Box {
   x1: number;
@@ -105,18 +105,17 @@ export function openSource(source: PixelSource, maxPixels: number): Sharp {
  */
 export async function orientedSize(source: PixelSource, image: Sharp): Promise<{ width: number; height: number }> {
   if (!(source instanceof Uint8Array)) return { width: source.width, height: source.height };
-  let size: { width?: number; height?: number; orientation?: number } | undefined;
+  let size: ReturnType<typeof orientedDimensions>;
   if (sniffImageFormat(source) === 'jpeg') {
     try {
-      size = imageSize(source);
+      size = orientedDimensions(imageSize(source));
     } catch {
       // sharp says what is wrong with it, below
     }
   }
-  if (!size?.width || !size.height) size = await image.metadata();
-  const { width, height, orientation } = size;
-  if (!width || !height) throw new Error('no dimensions');
-  return (orientation ?? 1) >= 5 ? { width: height, height: width } : { width, height };
+  size ??= orientedDimensions(await image.metadata());
+  if (!size) throw new Error('no dimensions');
+  return size;
 }
 
 /**

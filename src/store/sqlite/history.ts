@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, unlinkSync } from 'node:fs';
-import { open, readFile, unlink } from 'node:fs/promises';
+import { open, readFile, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Statement } from 'better-sqlite3';
@@ -93,39 +93,6 @@ interface SourcePlace {
   length: number;
 }
 
-/** Writes `parts` one after another as a new file: one open, one writev, one close. */
-async function writePack(path: string, parts: readonly Uint8Array[]): Promise<void> {
-  const file = await open(path, 'wx');
-  try {
-    let written = 0;
-    const total = parts.reduce((n, p) => n + p.byteLength, 0);
-    // writev may write less than asked (a signal, a full disk): the rest goes in the next call.
-    let rest: Uint8Array[] = [...parts];
-    while (written < total) {
-      const { bytesWritten } = await file.writev(rest);
-      if (bytesWritten === 0) throw new Error(`wrote 0 bytes of ${total - written} to ${path}`);
-      written += bytesWritten;
-      rest = skipBytes(rest, bytesWritten);
-    }
-  } finally {
-    await file.close();
-  }
-}
-
-/** `parts` without their first `n` bytes. */
-function skipBytes(parts: readonly Uint8Array[], n: number): Uint8Array[] {
-  const rest: Uint8Array[] = [];
-  for (const part of parts) {
-    if (n >= part.byteLength) {
-      n -= part.byteLength;
-      continue;
-    }
-    rest.push(n > 0 ? part.subarray(n) : part);
-    n = 0;
-  }
-  return rest;
-}
-
 /** `length` bytes of a file from `offset`; fails when the file is shorter. */
 async function readRange(path: string, offset: number, length: number): Promise<Buffer> {
   const file = await open(path, 'r');
@@ -149,7 +116,7 @@ async function readRange(path: string, offset: number, length: number): Promise<
  * (its name in `source_file`, where in it in `source_offset` and `source_length`): writing a file
  * costs a quarter of the CPU of a BLOB, which SQLite writes page by page into the WAL and again
  * at the checkpoint. The entries of one {@link addMany} share one file ("pack"), written with one
- * open, one writev and one close. A file goes, after the commit, once no row names it (its
+ * open and one close. A file goes, after the commit, once no row names it (its
  * entries trimmed, deleted, replaced, made into JPEGs); files a crash left without a row are
  * removed when the store opens.
  */
@@ -203,8 +170,8 @@ export class SqliteHistoryStore implements HistoryStore {
     const pack = sources.length ? randomUUID() : null;
     let gone: string[];
     try {
-      // Written off the event loop, before the rows that name it.
-      if (pack) await writePack(join(this.sourcesDir, pack), sources);
+      // Written off the event loop, before the rows that name it: one open and close per batch.
+      if (pack) await writeFile(join(this.sourcesDir, pack), sources, { flag: 'wx' });
       let offset = 0;
       gone = this.addAndTrim(entries.map((entry) => {
         const length = entry.source?.byteLength;
@@ -314,20 +281,21 @@ export class SqliteHistoryStore implements HistoryStore {
 
   async delete(id: string, owner?: HistoryOwner): Promise<boolean> {
     const owned = ownedBy(owner);
-    const deleted = this.db.transaction(() => {
-      const files = this.db.prepare(`DELETE FROM history WHERE id = @id${owned.clause} RETURNING source_file`).pluck().all({ id, ...owned.args });
-      return { count: files.length, unused: this.unusedFiles(files) };
-    })();
-    await unlinkAll(this.sourcesDir, deleted.unused);
-    return deleted.count > 0;
+    const statement = this.db.prepare(`DELETE FROM history WHERE id = @id${owned.clause} RETURNING source_file`).pluck();
+    return (await this.removeRows(() => statement.all({ id, ...owned.args }))) > 0;
   }
 
   async trim(keep: number): Promise<number> {
-    const trimmed = this.db.transaction(() => {
-      const files = this.trimStatement.all({ keep });
+    return this.removeRows(() => this.trimStatement.all({ keep }));
+  }
+
+  /** Runs a DELETE … RETURNING source_file, removes the files no row names any more, and returns how many rows went. */
+  private async removeRows(remove: () => unknown[]): Promise<number> {
+    const { count, unused } = this.db.transaction(() => {
+      const files = remove();
       return { count: files.length, unused: this.unusedFiles(files) };
     })();
-    await unlinkAll(this.sourcesDir, trimmed.unused);
-    return trimmed.count;
+    await unlinkAll(this.sourcesDir, unused);
+    return count;
   }
 }
